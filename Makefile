@@ -1,0 +1,27 @@
+# The two commands of the README: `make repro` runs the study, `make test` runs the tests.
+# Both bootstrap .venv on a fresh clone (pinned by constraints.txt).
+PY := .venv/bin/python
+STAMP := .venv/.installed
+
+.PHONY: repro test lint bench clean-venv
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3.11 -m venv .venv || python3 -m venv .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch $(STAMP)
+
+repro: $(STAMP)
+	.venv/bin/dvc repro
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	.venv/bin/ruff check src stages tests
+	.venv/bin/ruff format --check src stages tests
+
+bench: $(STAMP)
+	$(PY) -m vaelab.bench
+
+clean-venv:
+	rm -rf .venv

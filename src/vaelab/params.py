@@ -1,0 +1,228 @@
+"""params.yaml, one frozen dataclass per section, validated on load.
+
+Every setting lives in params.yaml; this module only says what a valid value is.
+An error names the file, the key, the value and the rule, so it can be fixed at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PATH = Path("params.yaml")
+
+
+class ParamsError(ValueError):
+    """A value in params.yaml that breaks a rule."""
+
+
+def _rule(*, ge: float | None = None, gt: float | None = None, le: float | None = None,
+          choices: tuple[str, ...] | None = None) -> dict[str, Any]:
+    return {"ge": ge, "gt": gt, "le": le, "choices": choices}
+
+
+def _field(**rule: Any) -> Any:
+    return field(metadata=_rule(**rule))
+
+
+@dataclass(frozen=True)
+class DataParams:
+    sources: tuple[str, ...] = _field(choices=("local", "torchvision", "pypi"))
+    local_dir: str = _field()
+    timeout_s: float = _field(gt=0, le=600)
+
+    def check(self, where: str) -> None:
+        _require(len(self.sources) > 0, where, "sources", self.sources, "list at least one source")
+        _require(len(set(self.sources)) == len(self.sources), where, "sources", self.sources,
+                 "each source at most once")
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    hidden: tuple[int, ...] = _field(gt=0)
+    latent_dim: int = _field(gt=0)
+    likelihood: str = _field(choices=("gaussian", "bernoulli"))
+    gaussian_variance: float = _field(gt=0)
+
+    def check(self, where: str) -> None:
+        _require(len(self.hidden) > 0, where, "hidden", self.hidden, "at least one hidden layer")
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    seed: int = _field(ge=0)
+    batch_size: int = _field(gt=0)
+    lr: float = _field(gt=0, le=1)
+    checkpoints: tuple[int, ...] = _field(ge=1)
+    device: str = _field(choices=("auto", "cpu", "cuda"))
+    threads: int = _field(ge=0)
+
+    @property
+    def epochs(self) -> int:
+        """The last checkpoint is the number of epochs: one setting, not two."""
+        return self.checkpoints[-1]
+
+    def check(self, where: str) -> None:
+        ok = len(self.checkpoints) > 0 and list(self.checkpoints) == sorted(set(self.checkpoints))
+        _require(ok, where, "checkpoints", self.checkpoints,
+                 "a non-empty, strictly increasing list of epochs; the last is the epoch count")
+
+
+@dataclass(frozen=True)
+class VaeParams:
+    betas: tuple[float, ...] = _field(ge=0)
+
+    def check(self, where: str) -> None:
+        _require(len(self.betas) > 0, where, "betas", self.betas, "list at least one β")
+        _require(len(set(self.betas)) == len(self.betas), where, "betas", self.betas,
+                 "each β at most once")
+
+
+@dataclass(frozen=True)
+class ClassifierParams:
+    hidden: tuple[int, ...] = _field(gt=0)
+    dropout: float = _field(ge=0, le=0.9)
+    epochs: int = _field(gt=0)
+    batch_size: int = _field(gt=0)
+    lr: float = _field(gt=0, le=1)
+    seed: int = _field(ge=0)
+
+
+@dataclass(frozen=True)
+class EvalParams:
+    seed: int = _field(ge=0)
+    batch_size: int = _field(gt=0)
+    iwae_k: int = _field(ge=1)
+    n_prior_samples: int = _field(gt=1)
+    shifted_mean: float = _field()
+    shifted_std: float = _field(gt=0)
+    fid_reference_size: int = _field(gt=1, le=60000)
+    active_unit_threshold: float = _field(ge=0)
+
+
+@dataclass(frozen=True)
+class FiguresParams:
+    betas: tuple[float, ...] = _field(ge=0)
+    dpi: int = _field(ge=150, le=600)
+    seed: int = _field(ge=0)
+    example_index: int = _field(ge=0, le=9999)
+    scatter_points: int = _field(gt=0, le=10000)
+    grid_images: int = _field(gt=0, le=32)
+    manifold_size: int = _field(ge=2, le=50)
+
+
+SECTIONS: dict[str, type] = {
+    "data": DataParams,
+    "model": ModelParams,
+    "train": TrainParams,
+    "vae": VaeParams,
+    "classifier": ClassifierParams,
+    "eval": EvalParams,
+    "figures": FiguresParams,
+}
+
+
+def _require(ok: bool, where: str, key: str, value: Any, rule: str) -> None:
+    if not ok:
+        raise ParamsError(f"{where}.{key} = {_show(value)}; expected {rule}")
+
+
+def _show(value: Any) -> str:
+    return repr(list(value)) if isinstance(value, tuple) else repr(value)
+
+
+def _coerce_scalar(value: Any, kind: type, where: str) -> Any:
+    """YAML value -> int/float/str, refusing silent conversions (a bool is not an int)."""
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is str and isinstance(value, str):
+        return value
+    raise ParamsError(f"{where} = {value!r}; expected a {kind.__name__}")
+
+
+def _check_rule(value: Any, rule: dict[str, Any], where: str) -> None:
+    if rule.get("choices") is not None and value not in rule["choices"]:
+        raise ParamsError(f"{where} = {value!r}; expected one of {', '.join(rule['choices'])}")
+    for name, test, word in (("ge", float.__ge__, "≥"), ("gt", float.__gt__, ">"),
+                             ("le", float.__le__, "≤")):
+        bound = rule.get(name)
+        if bound is not None and not test(float(value), float(bound)):
+            raise ParamsError(f"{where} = {value!r}; expected a value {word} {bound}")
+
+
+def _coerce(value: Any, hint: Any, rule: dict[str, Any], where: str) -> Any:
+    if typing.get_origin(hint) is tuple:
+        item_kind = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise ParamsError(f"{where} = {value!r}; expected a list of {item_kind.__name__}")
+        items = []
+        for i, item in enumerate(value):
+            items.append(_coerce_scalar(item, item_kind, f"{where}[{i}]"))
+            _check_rule(items[-1], rule, f"{where}[{i}]")
+        return tuple(items)
+    if isinstance(hint, types.UnionType):
+        raise TypeError(f"unsupported type {hint} for {where}")
+    coerced = _coerce_scalar(value, hint, where)
+    _check_rule(coerced, rule, where)
+    return coerced
+
+
+def parse_section(name: str, raw: Any, path: Path | str = DEFAULT_PATH) -> Any:
+    """Validate one section's mapping into its frozen dataclass."""
+    cls = SECTIONS[name]
+    where = f"{path}: {name}"
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{where} = {raw!r}; expected a mapping of settings")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ParamsError(f"{where}.{unknown[0]}: unknown key; expected one of {', '.join(fields)}")
+    missing = [k for k in fields if k not in raw]
+    if missing:
+        raise ParamsError(f"{where}.{missing[0]}: missing; add it to {path}")
+    values = {k: _coerce(raw[k], hints[k], dict(f.metadata), f"{where}.{k}")
+              for k, f in fields.items()}
+    section = cls(**values)
+    if hasattr(section, "check"):
+        section.check(where)
+    return section
+
+
+def read_yaml(path: Path | str = DEFAULT_PATH) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise ParamsError(f"{path}: not found; run from the repository root")
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping of sections")
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ParamsError(f"{path}: {unknown[0]}: unknown section; expected one of "
+                          f"{', '.join(SECTIONS)}")
+    return raw
+
+
+def load(*names: str, path: Path | str = DEFAULT_PATH) -> Any:
+    """Load and validate the named sections: `train, model = load("train", "model")`."""
+    raw = read_yaml(path)
+    sections = []
+    for name in names:
+        if name not in raw:
+            raise ParamsError(f"{path}: {name}: missing section")
+        sections.append(parse_section(name, raw[name], path))
+    return sections[0] if len(sections) == 1 else tuple(sections)
+
+
+def as_dict(section: Any) -> dict[str, Any]:
+    """A section as plain YAML-like data, for checkpoints and metrics."""
+    return {k: list(v) if isinstance(v, tuple) else v
+            for k, v in dataclasses.asdict(section).items()}
