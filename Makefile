@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: repro test lint bench clean-venv
+.PHONY: repro test lint bench plots plots-template clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3.11 -m venv .venv || python3 -m venv .venv
@@ -17,11 +17,18 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	.venv/bin/ruff check src stages tests
-	.venv/bin/ruff format --check src stages tests
+	.venv/bin/ruff check src stages tests dvc_plots
+	.venv/bin/ruff format --check src stages tests dvc_plots
 
 bench: $(STAMP)
 	$(PY) -m vaelab.bench
+
+plots: $(STAMP)
+	.venv/bin/dvc plots show
+
+# Needs npm; versions are pinned in dvc_plots/build_template.py.
+plots-template: $(STAMP)
+	$(PY) dvc_plots/build_template.py
 
 clean-venv:
 	rm -rf .venv

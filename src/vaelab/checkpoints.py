@@ -1,0 +1,50 @@
+"""Checkpoints as plain dicts (model, optimizer, epoch, params, environment), written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from vaelab.io import write_with
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing or does not fit the model it is loaded into."""
+
+
+def checkpoint_path(model_dir: Path | str, epoch: int) -> Path:
+    """1-indexed file names: epoch_001.pt is the model after its first epoch."""
+    return Path(model_dir) / f"epoch_{epoch:03d}.pt"
+
+
+def save_checkpoint(path: Path | str, model: nn.Module, optimizer: torch.optim.Optimizer,
+                    epoch: int, **meta: Any) -> None:
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+             "epoch": epoch, **meta}
+    write_with(path, lambda tmp: torch.save(state, tmp))
+
+
+def read_checkpoint(path: Path | str, rebuild_hint: str = "dvc repro") -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path} not found; run `{rebuild_hint}` to make it")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load_into(model: nn.Module, checkpoint: dict[str, Any], path: Path | str) -> nn.Module:
+    """strict=True: a checkpoint of another shape is an error naming both shapes."""
+    ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in checkpoint["model"].items()}
+    if ours != theirs:
+        diff = sorted(set(ours.items()) ^ set(theirs.items()))
+        key = diff[0][0]
+        raise CheckpointError(
+            f"{path}: {key} has shape {theirs.get(key)} in the checkpoint but "
+            f"{ours.get(key)} in the model built from params.yaml; rerun the training "
+            f"stage (`dvc repro`) or restore the params it was trained with"
+        )
+    model.load_state_dict(checkpoint["model"], strict=True)
+    return model

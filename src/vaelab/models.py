@@ -1,0 +1,109 @@
+"""MLP autoencoder, VAE and digit classifier. Models return what they compute; no losses here.
+
+Shapes: x (B, 784) in [0, 1]; z (B, D); the decoder returns logits (B, 784).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from vaelab.data import N_CLASSES, PIXELS
+
+# exp(±20) stays finite in float32 and no MNIST posterior needs a wider σ.
+LOGVAR_RANGE = (-20.0, 20.0)
+
+
+def mlp(sizes: Sequence[int], dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers with ReLU (and optional dropout) between them, none after the last."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+class Encoder(nn.Module):
+    """x (B, 784) -> (mu, logvar), each (B, D); logvar clamped so exp cannot overflow."""
+
+    def __init__(self, hidden: Sequence[int], latent_dim: int) -> None:
+        super().__init__()
+        self.net = mlp([PIXELS, *hidden, 2 * latent_dim])
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.net(x).chunk(2, dim=1)
+        return mu, logvar.clamp(*LOGVAR_RANGE)
+
+
+class AE(nn.Module):
+    """Deterministic autoencoder: z = mu (the study's 'neural network' autoencoder)."""
+
+    stochastic = False
+
+    def __init__(self, hidden: Sequence[int], latent_dim: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = Encoder(hidden, latent_dim)
+        self.decoder = mlp([latent_dim, *reversed(hidden), PIXELS])
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z (B, D) -> logits (B, 784); images are sigmoid(logits)."""
+        return self.decoder(z)
+
+    def latent(
+        self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        return mu
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Returns (recon_logits, mu, logvar)."""
+        mu, logvar = self.encode(x)
+        return self.decode(self.latent(mu, logvar)), mu, logvar
+
+
+class VAE(AE):
+    """Variational autoencoder: z = mu + sigma * eps, eps ~ N(0, I) (reparameterisation)."""
+
+    stochastic = True
+
+    def latent(
+        self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+
+class Classifier(nn.Module):
+    """MLP digit classifier; `features` is the penultimate layer used for Fréchet distances."""
+
+    def __init__(self, hidden: Sequence[int], dropout: float) -> None:
+        super().__init__()
+        self.body = mlp([PIXELS, *hidden], dropout)
+        self.body.append(nn.ReLU())
+        self.head = nn.Linear(hidden[-1], N_CLASSES)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, 784) -> logits (B, 10)."""
+        return self.head(self.features(x))
+
+
+def build_autoencoder(kind: str, hidden: Sequence[int], latent_dim: int) -> AE:
+    """`kind` is 'ae' or 'vae'."""
+    return {"ae": AE, "vae": VAE}[kind](hidden, latent_dim)
+
+
+def forward_flops_per_image(model: nn.Module) -> int:
+    """Multiply-adds of the Linear layers ×2: the FLOPs of one forward pass of one image."""
+    return sum(2 * m.in_features * m.out_features for m in model.modules()
+               if isinstance(m, nn.Linear))

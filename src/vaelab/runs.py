@@ -1,0 +1,129 @@
+"""The study's training runs: the classifier baseline, the autoencoder and one VAE per β.
+
+Each run builds its model from params, trains it with `vaelab.train.fit`, logs every epoch
+through dvclive and writes checkpoints; stage scripts only parse paths and call these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from dvclive import Live
+
+from vaelab import objectives, params
+from vaelab.checkpoints import checkpoint_path, save_checkpoint
+from vaelab.data import load_mnist
+from vaelab.models import Classifier, build_autoencoder
+from vaelab.runtime import environment, resolve_device, seed_everything, set_threads
+from vaelab.train import FitSettings, fit
+
+
+def beta_tag(beta: float) -> str:
+    """β as DVC renders it in `models/vae/beta_${item.beta}`: 5 -> '5', 0.5 -> '0.5'."""
+    return str(int(beta)) if float(beta).is_integer() else str(beta)
+
+
+def model_name(kind: str, beta: float | None = None) -> str:
+    """'ae' or 'vae_beta_<β>': the name of a model's metrics and figures."""
+    return "ae" if kind == "ae" else f"vae_beta_{beta_tag(beta)}"
+
+
+def _prepare(seed: int, train_p: params.TrainParams) -> torch.device:
+    seed_everything(seed)
+    set_threads(train_p.threads)
+    return resolve_device(train_p.device)
+
+
+def _load_data(data_root: Path, device: torch.device):
+    train, test = load_mnist(data_root)
+    return ((train.flat_float().to(device), train.labels.to(device)),
+            (test.flat_float().to(device), test.labels.to(device)))
+
+
+def _log_epoch(live: Live, epoch: int, metrics: dict[str, float]) -> None:
+    live.step = epoch
+    for key, value in metrics.items():
+        live.log_metric(key, value)
+    live.make_summary()
+
+
+def autoencoder_objective(kind: str, beta: float, likelihood: objectives.Likelihood):
+    def objective(model, x, _labels):
+        logits, mu, logvar = model(x)
+        if kind == "ae":
+            return objectives.autoencoder_terms(logits, x, likelihood)
+        return objectives.beta_vae_terms(logits, x, mu, logvar, beta, likelihood)
+
+    return objective
+
+
+def train_autoencoder(kind: str, beta: float | None, model_p: params.ModelParams,
+                      train_p: params.TrainParams, data_root: Path, model_dir: Path,
+                      live_dir: Path) -> dict[str, Any]:
+    """Train the AE (kind='ae', beta None) or a β-VAE; checkpoint at `train.checkpoints`."""
+    device = _prepare(train_p.seed, train_p)
+    train, test = _load_data(data_root, device)
+    model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim).to(device)
+    likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
+    name = model_name(kind, beta)
+    settings = FitSettings(epochs=train_p.epochs, batch_size=train_p.batch_size, lr=train_p.lr,
+                           seed=train_p.seed, label=name)
+    meta = {"kind": kind, "beta": beta, "environment": environment(device),
+            "params": {"model": params.as_dict(model_p), "train": params.as_dict(train_p)}}
+    live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
+
+    def on_epoch_end(epoch: int, metrics: dict[str, float], optimizer) -> None:
+        if kind == "vae":
+            for split in ("train", "test"):
+                shares = objectives.kl_shares(metrics[f"{split}/recon"], metrics[f"{split}/kl"],
+                                              beta)
+                metrics |= {f"{split}/{k}": v for k, v in shares.items()}
+        _log_epoch(live, epoch, metrics)
+        if epoch in train_p.checkpoints:
+            save_checkpoint(checkpoint_path(model_dir, epoch), model, optimizer, epoch, **meta)
+
+    result = fit(model, autoencoder_objective(kind, beta, likelihood), train, test, settings,
+                 on_epoch_end)
+    live.end()
+    return {"images_per_s": result.images_per_second, "train_seconds": result.train_seconds}
+
+
+def classifier_objective(model, x, labels):
+    return objectives.classifier_terms(model(x), labels)
+
+
+@torch.inference_mode()
+def top_class_confidence(classifier: Classifier, images: torch.Tensor,
+                         batch_size: int = 2000) -> torch.Tensor:
+    """(N,) the classifier's top softmax probability per image (the study's 'confidence')."""
+    classifier.eval()
+    return torch.cat([classifier(images[i : i + batch_size]).softmax(dim=1).amax(dim=1)
+                      for i in range(0, len(images), batch_size)])
+
+
+def train_classifier(clf_p: params.ClassifierParams, train_p: params.TrainParams,
+                     data_root: Path, model_path: Path, live_dir: Path) -> dict[str, Any]:
+    """Train the digit classifier; return test accuracy and the baseline confidence."""
+    device = _prepare(clf_p.seed, train_p)
+    train, test = _load_data(data_root, device)
+    model = Classifier(clf_p.hidden, clf_p.dropout).to(device)
+    settings = FitSettings(epochs=clf_p.epochs, batch_size=clf_p.batch_size, lr=clf_p.lr,
+                           seed=clf_p.seed, label="classifier")
+    live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
+    result = fit(model, classifier_objective, train, test, settings,
+                 lambda epoch, metrics, _opt: _log_epoch(live, epoch, metrics))
+    live.end()
+    final = result.history[-1]
+    summary = {
+        "test_accuracy": final["test/accuracy"],
+        "baseline_confidence": float(top_class_confidence(model, test[0]).mean()),
+        "train_seconds": result.train_seconds,
+        "images_per_s": result.images_per_second,
+        "environment": environment(device),
+        "params": params.as_dict(clf_p),
+    }
+    save_checkpoint(model_path, model, result.optimizer, clf_p.epochs, kind="classifier",
+                    params=params.as_dict(clf_p), environment=summary["environment"])
+    return summary

@@ -1,0 +1,131 @@
+"""One training loop for the autoencoder, the VAEs and the classifier.
+
+A model kind differs only in its `objective(model, x, y) -> {"loss": ..., ...}` (batch means
+from `vaelab.objectives`); the loop owns Adam, shuffling, progress, NaN checks and per-epoch
+test metrics.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from vaelab.data import iterate_batches
+
+Objective = Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
+EpochHook = Callable[[int, dict[str, float], torch.optim.Optimizer], None]
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """What the loop needs from params.yaml, plus a label for messages ('vae β=5')."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int
+    label: str
+    eval_batch_size: int = 2000
+
+
+@dataclass
+class FitResult:
+    history: list[dict[str, float]] = field(default_factory=list)
+    train_seconds: float = 0.0
+    images_seen: int = 0
+    optimizer: torch.optim.Optimizer | None = None
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images_seen / self.train_seconds if self.train_seconds else 0.0
+
+
+def _check_finite(terms: dict[str, float], settings: FitSettings, epoch: int, step: int) -> None:
+    bad = {k: v for k, v in terms.items() if not math.isfinite(v)}
+    if bad:
+        raise TrainingDivergedError(
+            f"{settings.label}: {', '.join(f'{k} = {v}' for k, v in bad.items())} at epoch "
+            f"{epoch}, step {step}; no checkpoint was written for this epoch. "
+            f"Try a lower train.lr (now {settings.lr})."
+        )
+
+
+@torch.inference_mode()
+def evaluate_terms(model: nn.Module, objective: Objective, x: torch.Tensor, y: torch.Tensor,
+                   batch_size: int) -> dict[str, float]:
+    """Image-weighted means of the objective's terms over a whole split, in eval mode."""
+    was_training = model.training
+    model.eval()
+    sums: dict[str, float] = {}
+    for xb, yb in iterate_batches(x, y, batch_size):
+        for key, value in objective(model, xb, yb).items():
+            sums[key] = sums.get(key, 0.0) + float(value) * len(xb)
+    model.train(was_training)
+    return {key: total / len(x) for key, total in sums.items()}
+
+
+def _train_epoch(model: nn.Module, objective: Objective, optimizer: torch.optim.Optimizer,
+                 data: tuple[torch.Tensor, torch.Tensor], generator: torch.Generator,
+                 settings: FitSettings, epoch: int) -> tuple[dict[str, float], float]:
+    x, y = data
+    model.train()
+    sums: dict[str, torch.Tensor] = {}
+    progress = tqdm(total=len(x), unit="img", unit_scale=True, leave=False,
+                    desc=f"{settings.label} epoch {epoch}", disable=not sys.stderr.isatty())
+    start = time.perf_counter()
+    for step, (xb, yb) in enumerate(iterate_batches(x, y, settings.batch_size, generator), 1):
+        terms = objective(model, xb, yb)
+        optimizer.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        optimizer.step()
+        detached = torch.stack([t.detach() for t in terms.values()])
+        values = dict(zip(terms, detached.tolist(), strict=True))
+        _check_finite(values, settings, epoch, step)
+        for key, value in zip(terms, detached * len(xb), strict=True):
+            sums[key] = sums.get(key, 0.0) + value
+        progress.update(len(xb))
+        if step % 20 == 0:
+            progress.set_postfix(loss=f"{values['loss']:.2f}")
+    seconds = time.perf_counter() - start
+    progress.close()
+    return {key: float(total) / len(x) for key, total in sums.items()}, seconds
+
+
+def fit(model: nn.Module, objective: Objective, train: tuple[torch.Tensor, torch.Tensor],
+        test: tuple[torch.Tensor, torch.Tensor], settings: FitSettings,
+        on_epoch_end: EpochHook | None = None) -> FitResult:
+    """Train with Adam for `settings.epochs`; call `on_epoch_end(epoch, metrics, optimizer)`.
+
+    metrics holds `train/<term>` and `test/<term>` means for the epoch. Shuffling uses its own
+    generator seeded from `settings.seed`, so the data order does not depend on model noise.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, fused=True)
+    generator = torch.Generator().manual_seed(settings.seed)
+    result = FitResult(optimizer=optimizer)
+    for epoch in range(1, settings.epochs + 1):
+        train_terms, seconds = _train_epoch(model, objective, optimizer, train, generator,
+                                            settings, epoch)
+        test_terms = evaluate_terms(model, objective, *test, settings.eval_batch_size)
+        result.train_seconds += seconds
+        result.images_seen += len(train[0])
+        metrics = {f"train/{k}": v for k, v in train_terms.items()}
+        metrics |= {f"test/{k}": v for k, v in test_terms.items()}
+        metrics["images_per_s"] = len(train[0]) / seconds
+        result.history.append({"epoch": epoch, **metrics})
+        print(f"{settings.label} epoch {epoch}/{settings.epochs}: train loss "
+              f"{train_terms['loss']:.3f}, test loss {test_terms['loss']:.3f}, "
+              f"{metrics['images_per_s']:.0f} img/s", flush=True)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, metrics, optimizer)
+    return result

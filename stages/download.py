@@ -1,0 +1,34 @@
+"""Stage `download`: the four original MNIST files into <out>/MNIST/raw, verified byte for byte."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vaelab import params
+from vaelab.download import DownloadError, fetch_mnist
+from vaelab.io import write_json
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, required=True, help="e.g. data/raw")
+    parser.add_argument("--summary", type=Path, required=True, help="e.g. metrics/data.json")
+    args = parser.parse_args(argv)
+    try:
+        data = params.load("data")
+        summary = fetch_mnist(data, args.out)
+    except (DownloadError, params.ParamsError) as err:
+        print(f"download: {err}", file=sys.stderr)
+        return 1
+    for source, reason in summary["failed"].items():
+        print(f"download: {source}: failed: {reason}")
+    raw = args.out / "MNIST" / "raw"
+    print(f"download: {summary['source']}: ok, 4 files verified in {raw} ({summary['seconds']} s)")
+    write_json(args.summary, summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

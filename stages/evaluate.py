@@ -1,0 +1,38 @@
+"""Stage evaluate_ae / evaluate_vae@β: every checkpoint of one model on the test set."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from vaelab import params
+from vaelab.checkpoints import CheckpointError
+from vaelab.evaluate import evaluate_model
+from vaelab.io import write_json
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", choices=("ae", "vae"), required=True)
+    parser.add_argument("--beta", type=float, help="KL weight (vae only)")
+    parser.add_argument("--models", type=Path, required=True, help="checkpoint directory")
+    parser.add_argument("--classifier", type=Path, required=True)
+    parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
+    parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
+    args = parser.parse_args()
+    try:
+        model_p, train_p, eval_p = params.load("model", "train", "eval")
+        result = evaluate_model(args.kind, args.beta, args.models, args.classifier, args.data,
+                                model_p, train_p, eval_p)
+    except (params.ParamsError, CheckpointError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    write_json(args.out, result)
+    last = result[f"epoch_{train_p.epochs:03d}"]
+    print(f"{args.out}: epoch {train_p.epochs} recon {last['recon']:.2f}, "
+          f"prior confidence ratio {last['prior_confidence_ratio']:.3f} "
+          f"({result['seconds']:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Stage train_ae / train_vae@β: the autoencoder or one β-VAE, checkpointed at train.checkpoints."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from vaelab import params
+from vaelab.runs import train_autoencoder
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", choices=("ae", "vae"), required=True)
+    parser.add_argument("--beta", type=float, help="KL weight (vae only)")
+    parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
+    parser.add_argument("--out", type=Path, required=True, help="checkpoint directory")
+    parser.add_argument("--live", type=Path, required=True, help="dvclive directory")
+    args = parser.parse_args()
+    if (args.kind == "vae") != (args.beta is not None):
+        parser.error("--beta is required for --kind vae and not allowed for --kind ae")
+    if args.beta is not None and args.beta < 0:
+        parser.error(f"--beta {args.beta}: β must be ≥ 0")
+    try:
+        model_p, train_p = params.load("model", "train")
+    except params.ParamsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    summary = train_autoencoder(args.kind, args.beta, model_p, train_p, args.data, args.out,
+                                args.live)
+    print(f"{args.kind}: {summary['images_per_s']:.0f} img/s over "
+          f"{summary['train_seconds']:.1f} s of training steps")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

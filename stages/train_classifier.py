@@ -1,0 +1,32 @@
+"""Stage train_classifier: the digit classifier whose confidence is the study's baseline."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from vaelab import params
+from vaelab.io import write_json
+from vaelab.runs import train_classifier
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
+    parser.add_argument("--model", type=Path, required=True, help="checkpoint to write")
+    parser.add_argument("--live", type=Path, required=True, help="dvclive directory")
+    parser.add_argument("--metrics", type=Path, required=True, help="summary JSON to write")
+    args = parser.parse_args()
+    try:
+        clf_p, train_p = params.load("classifier", "train")
+    except params.ParamsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    summary = train_classifier(clf_p, train_p, args.data, args.model, args.live)
+    write_json(args.metrics, summary)
+    print(f"classifier: test accuracy {summary['test_accuracy']:.4f}, "
+          f"baseline confidence {summary['baseline_confidence']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""`dvc plots show/diff` with dvc_plots/offline.html draw every chart in a browser with no network.
+
+Each test builds a small git+DVC repo, renders its plots with DVC and loads the page in headless
+Chromium with all hosts unresolvable and a dead proxy. vega-embed marks each plot's div with the
+class `vega-embed` and vega draws into a `<canvas class="marks">` inside it; both appear only if
+the JS ran. DVC's default page (Vega from a CDN) is the control: it must stay blank here.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "dvc_plots" / "offline.html"
+# The value for .dvc/config: DVC resolves a relative plots.html_template against .dvc/.
+CONFIG_TEMPLATE = "../dvc_plots/offline.html"
+DVC_YAML = """\
+plots:
+  - plots/loss.tsv:
+      x: epoch
+      y: [train_loss, val_loss]
+      title: Loss per epoch
+  - Reconstruction and KL vs beta:
+      x: beta
+      y:
+        plots/tradeoff.csv: [recon, kl]
+  - plots/accuracy.json:
+      x: step
+      y: accuracy
+"""
+# The div ids DVC gives the three plots above.
+PLOT_IDS = {"plots_loss_tsv", "Reconstruction_and_KL_vs_beta", "plots_accuracy_json"}
+LOSS_HEAD = "epoch\ttrain_loss\tval_loss\n1\t0.9\t1.0\n2\t0.6\t0.8\n3\t0.4\t0.7\n"
+LOSS_WORKSPACE = LOSS_HEAD + "4\t0.3\t0.65\n"
+TRADEOFF = "beta,recon,kl\n0.5,80,5\n1,90,3\n2,100,2\n4,120,1\n"
+ACCURACY = (
+    '[{"step": 0, "accuracy": 0.1}, {"step": 1, "accuracy": 0.5}, {"step": 2, "accuracy": 0.8}]'
+)
+ENV = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+
+
+def run(cmd: list[str], cwd: Path) -> str:
+    """Run `cmd` in `cwd`; on failure, fail the test with its output."""
+    proc = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+def dvc(repo: Path, *args: str) -> str:
+    return run([sys.executable, "-m", "dvc", *args], repo)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail("no chromium on PATH: install Debian's chromium (apt-get install -y chromium)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git+DVC repo whose loss.tsv has one more epoch in the workspace than in HEAD."""
+    root = tmp_path_factory.mktemp("repo")
+    run(["git", "init", "-q"], root)
+    dvc(root, "init", "-q")
+    (root / "plots").mkdir()
+    (root / "plots" / "loss.tsv").write_text(LOSS_HEAD)
+    (root / "plots" / "tradeoff.csv").write_text(TRADEOFF)
+    (root / "plots" / "accuracy.json").write_text(ACCURACY)
+    (root / "dvc.yaml").write_text(DVC_YAML)
+    run(["git", "add", "-A"], root)
+    run(
+        [
+            "git",
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@localhost",
+            "commit",
+            "-qm",
+            "plots",
+        ],
+        root,
+    )
+    (root / "plots" / "loss.tsv").write_text(LOSS_WORKSPACE)
+    return root
+
+
+def drawn_plots(chromium: str, page: Path, profile: Path) -> set[str]:
+    """Ids of the plot divs that vega-embed filled with a non-empty canvas, with no network."""
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=127.0.0.1:9",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=8000",
+        "--dump-dom",
+        page.as_uri(),
+    ]
+    dom = run(cmd, page.parent)
+    # The plot divs are siblings: each one's content runs up to the next one's opening tag.
+    pieces = re.split(r'(<div id="[^"]*"[^>]*>)', dom)
+    drawn = set()
+    for tag, content in zip(pieces[1::2], pieces[2::2], strict=True):
+        canvas = re.search(r'<canvas[^>]*\bclass="marks"[^>]*>', content)
+        width = canvas and re.search(r'\bwidth="(\d+)"', canvas[0])
+        if "vega-embed" in tag and width and int(width[1]) > 0:
+            drawn.add(re.match(r'<div id="([^"]*)"', tag)[1])
+    return drawn
+
+
+def assert_self_contained(page: Path) -> None:
+    html = page.read_text(encoding="utf-8")
+    assert not re.findall(r"<script[^>]*\bsrc\s*=", html), f"{page} loads a script from a URL"
+    pinned = re.search(r"vega-lite@(\d+)\.", html)
+    schema = re.search(r'"\$schema": "[^"]*/vega-lite/v(\d+)\.json"', html)
+    assert pinned and schema and pinned[1] == schema[1], (
+        f"inlined {pinned and pinned[0]} cannot read DVC's specs ({schema and schema[0]})"
+    )
+
+
+def test_show_draws_every_plot_offline(chromium: str, repo: Path, tmp_path: Path) -> None:
+    dvc(repo, "plots", "show", "--html-template", str(TEMPLATE), "-o", str(tmp_path / "show"))
+    page = tmp_path / "show" / "index.html"
+    assert_self_contained(page)
+    assert drawn_plots(chromium, page, tmp_path / "profile") == PLOT_IDS
+
+
+def test_diff_draws_every_plot_offline_via_config(
+    chromium: str, repo: Path, tmp_path: Path
+) -> None:
+    (repo / "dvc_plots").mkdir(exist_ok=True)
+    shutil.copy(TEMPLATE, repo / "dvc_plots" / "offline.html")
+    dvc(repo, "config", "plots.html_template", CONFIG_TEMPLATE)
+    try:
+        dvc(repo, "plots", "diff", "HEAD", "-o", str(tmp_path / "diff"))
+    finally:
+        dvc(repo, "config", "--unset", "plots.html_template")
+    page = tmp_path / "diff" / "index.html"
+    assert_self_contained(page)
+    html = page.read_text(encoding="utf-8")
+    assert '"rev": "HEAD"' in html and '"rev": "workspace"' in html, "diff lost a revision"
+    assert drawn_plots(chromium, page, tmp_path / "profile") == PLOT_IDS
+
+
+def test_default_cdn_page_stays_blank_without_network(
+    chromium: str, repo: Path, tmp_path: Path
+) -> None:
+    """The control: if this page drew, the browser above had a network and proved nothing."""
+    dvc(repo, "plots", "show", "-o", str(tmp_path / "cdn"))
+    assert drawn_plots(chromium, tmp_path / "cdn" / "index.html", tmp_path / "profile") == set()
