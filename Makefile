@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 repro: $(STAMP)
-	.venv/bin/dvc repro
+	PATH="$(CURDIR)/.venv/bin:$$PATH" dvc repro
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -24,7 +24,7 @@ bench: $(STAMP)
 	$(PY) -m vaelab.bench
 
 plots: $(STAMP)
-	.venv/bin/dvc plots show
+	PATH="$(CURDIR)/.venv/bin:$$PATH" dvc plots show
 
 # Needs npm; versions are pinned in dvc_plots/build_template.py.
 plots-template: $(STAMP)

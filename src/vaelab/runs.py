@@ -49,6 +49,14 @@ def _log_epoch(live: Live, epoch: int, metrics: dict[str, float]) -> None:
     live.make_summary()
 
 
+def _finish(live: Live, result) -> None:
+    """Totals of the run in dvclive's summary (metrics.json), beside the last epoch's values."""
+    live.summary["train_seconds"] = result.train_seconds
+    live.summary["mean_images_per_s"] = result.images_per_second
+    live.make_summary()
+    live.end()
+
+
 def autoencoder_objective(kind: str, beta: float, likelihood: objectives.Likelihood):
     def objective(model, x, _labels):
         logits, mu, logvar = model(x)
@@ -86,7 +94,7 @@ def train_autoencoder(kind: str, beta: float | None, model_p: params.ModelParams
 
     result = fit(model, autoencoder_objective(kind, beta, likelihood), train, test, settings,
                  on_epoch_end)
-    live.end()
+    _finish(live, result)
     return {"images_per_s": result.images_per_second, "train_seconds": result.train_seconds}
 
 
@@ -114,7 +122,7 @@ def train_classifier(clf_p: params.ClassifierParams, train_p: params.TrainParams
     live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
     result = fit(model, classifier_objective, train, test, settings,
                  lambda epoch, metrics, _opt: _log_epoch(live, epoch, metrics))
-    live.end()
+    _finish(live, result)
     final = result.history[-1]
     summary = {
         "test_accuracy": final["test/accuracy"],

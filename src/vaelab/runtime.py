@@ -42,8 +42,8 @@ def environment(device: torch.device) -> dict[str, object]:
 
     return {
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
+        "torch": str(torch.__version__),
+        "torchvision": str(torchvision.__version__),
         "numpy": np.__version__,
         "dvc": dvc.__version__,
         "device": str(device),

@@ -1,0 +1,70 @@
+"""Held-out metrics: invariants on real data and closed forms on known distributions."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from vaelab import metrics, objectives, params
+from vaelab.data import load_mnist
+from vaelab.evaluate import _likelihood_terms
+from vaelab.models import VAE
+from vaelab.runs import autoencoder_objective
+from vaelab.train import FitSettings, fit
+
+
+@pytest.fixture(scope="module")
+def trained_vae(mnist_root):
+    torch.manual_seed(0)
+    train, test = load_mnist(mnist_root)
+    x = train.flat_float()[:25600]
+    model = VAE([256, 128], 2)
+    likelihood = objectives.Likelihood("bernoulli", 0.5)
+    settings = FitSettings(epochs=1, batch_size=128, lr=1e-3, seed=0, label="vae")
+    fit(model, autoencoder_objective("vae", 1.0, likelihood), (x, x[:, 0]),
+        (x[:512], x[:512, 0]), settings)
+    return model.eval(), likelihood, test.flat_float()[:1000]
+
+
+def test_iwae_is_at_most_neg_elbo_on_real_digits(trained_vae):
+    model, likelihood, x = trained_vae
+    eval_p = dataclasses.replace(params.load("eval"), batch_size=800, iwae_k=16)
+    terms = _likelihood_terms(model, x, likelihood, eval_p, torch.Generator().manual_seed(0))
+    iwae, elbo = terms["iwae_nats"].mean(), terms["neg_elbo_nats"].mean()
+    assert iwae <= elbo
+    assert elbo - iwae < 10  # a 2-D posterior: the bound is loose by a few nats, not hundreds
+    assert 100 < float(elbo) < 300
+
+
+def test_iwae_with_one_sample_is_the_single_sample_elbo():
+    log_w = torch.tensor([[-3.0, -5.0]])
+    assert torch.equal(metrics.iwae_nats(log_w), torch.tensor([3.0, 5.0]))
+    log_w = torch.log(torch.tensor([[1.0], [3.0]]))
+    assert torch.allclose(metrics.iwae_nats(log_w), -torch.log(torch.tensor([2.0])))
+
+
+def test_aggregate_posterior_of_the_prior_is_close_to_zero_kl():
+    z = torch.randn((20000, 2), generator=torch.Generator().manual_seed(0))
+    assert metrics.aggregate_posterior(z, None)["kl_to_prior"] < 0.001
+    shifted = metrics.aggregate_posterior(z * 3 + 1, None)
+    assert shifted["kl_to_prior"] == pytest.approx(0.5 * (2 * 9 + 2 - 2 - 2 * 2.1972), rel=0.02)
+    with_sigma = metrics.aggregate_posterior(torch.zeros(4, 2), torch.zeros(4, 2))
+    assert with_sigma["cov"] == [[1.0, 0.0], [0.0, 1.0]]
+
+
+def test_active_units_threshold():
+    mu = torch.stack([torch.linspace(-1, 1, 100), torch.full((100,), 0.3)], dim=1)
+    count, variance = metrics.active_units(mu, 0.01)
+    assert count == 1 and variance[1] == 0.0
+
+
+def test_class_entropy():
+    assert metrics.class_entropy_bits(torch.arange(10))[0] == pytest.approx(3.3219, abs=1e-4)
+    entropy, counts = metrics.class_entropy_bits(torch.full((7,), 3))
+    assert entropy == 0.0 and counts[3] == 7
+
+
+def test_frechet_distance_is_zero_for_a_set_and_its_mean_shift_squared():
+    a = torch.randn((5000, 4), generator=torch.Generator().manual_seed(1))
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert metrics.frechet_distance(a, a + 2.0) == pytest.approx(16.0, rel=1e-6)

@@ -1,0 +1,68 @@
+"""params.yaml validation: every bad value names the file, the key, the value and the rule."""
+
+import pytest
+import yaml
+
+from vaelab import params
+
+REPO_PARAMS = params.DEFAULT_PATH
+
+
+def repo_params() -> dict:
+    return yaml.safe_load(REPO_PARAMS.read_text())
+
+
+def test_repo_params_load_and_epochs_come_from_checkpoints():
+    train, vae = params.load("train", "vae")
+    assert train.epochs == train.checkpoints[-1]
+    assert all(beta >= 0 for beta in vae.betas)
+
+
+def test_every_figures_beta_is_trained():
+    figures, vae = params.load("figures", "vae")
+    assert set(figures.all_betas()) <= set(vae.betas)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("data", "sources", ["local", "ftp"],
+         "params.yaml: data.sources[1] = 'ftp'; expected one of local, torchvision, pypi"),
+        ("train", "checkpoints", [1, 5, 30, 20], "train.checkpoints = [1, 5, 30, 20]"),
+        ("vae", "betas", [0, -1], "vae.betas[1] = -1.0; expected a value ≥ 0"),
+        ("model", "latent_dim", 0, "model.latent_dim = 0; expected a value > 0"),
+        ("model", "likelihood", "poisson", "expected one of gaussian, bernoulli"),
+        ("train", "lr", "fast", "train.lr = 'fast'; expected a float"),
+        ("train", "batch_size", True, "train.batch_size = True; expected a int"),
+        ("model", "hidden", 256, "model.hidden = 256; expected a list of int"),
+        ("model", "colour", 1, "model.colour: unknown key"),
+    ],
+)
+def test_bad_values_are_named(tmp_path, section, key, value, message):
+    raw = repo_params()
+    raw[section][key] = value
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(params.ParamsError) as error:
+        params.load(section, path=path)
+    assert message.replace("params.yaml", str(path)) in str(error.value)
+
+
+def test_missing_key_and_unknown_section(tmp_path):
+    raw = repo_params()
+    del raw["train"]["seed"]
+    raw["optimiser"] = {"name": "sgd"}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(params.ParamsError, match="optimiser: unknown section"):
+        params.load("train", path=path)
+    del raw["optimiser"]
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(params.ParamsError, match="train.seed: missing"):
+        params.load("train", path=path)
+
+
+def test_sections_are_frozen():
+    train = params.load("train")
+    with pytest.raises(AttributeError):
+        train.lr = 1.0
