@@ -1,0 +1,107 @@
+"""DVC as a user drives it, in a temporary copy of this repository: experiments with a changed
+param show up in `dvc params diff` / `dvc metrics diff`, and a local remote carries results
+to a second clone whose `dvc repro` then has nothing to do.
+
+Only the download and classifier stages run (one or two epochs), so this stays under a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET = "train_classifier"
+
+
+def run(cwd: Path, *args: str) -> str:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["PYTHONPATH"] = str(cwd / "src")
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def copy_repository(dest: Path, mnist_root: Path) -> Path:
+    """Tracked files only, with params pointing `download` at the cached real MNIST."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        if (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    raw = yaml.safe_load((dest / "params.yaml").read_text())
+    raw["data"] |= {"sources": ["local"], "local_dir": str(mnist_root / "MNIST" / "raw")}
+    raw["classifier"]["epochs"] = 1
+    (dest / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    for command in (["git", "init", "-q"], ["git", "add", "-A"],
+                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
+        run(dest, *command)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def repo_copy(tmp_path_factory, mnist_root) -> Path:
+    repo = copy_repository(tmp_path_factory.mktemp("repo"), mnist_root)
+    run(repo, "dvc", "repro", TARGET)
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline")
+    return repo
+
+
+def test_interrupted_repro_then_repro_gives_the_same_numbers(repo_copy):
+    before = json.loads((repo_copy / "metrics" / "classifier.json").read_text())
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               PYTHONPATH=str(repo_copy / "src"))
+    process = subprocess.Popen(["dvc", "repro", "-f", TARGET], cwd=repo_copy, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:  # interrupt once training has really started
+        if "classifier epoch" in line or "Running stage" in line and TARGET in line:
+            time.sleep(1.0)
+            break
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    run(repo_copy, "dvc", "repro", TARGET)
+    after = json.loads((repo_copy / "metrics" / "classifier.json").read_text())
+    assert after["test_accuracy"] == before["test_accuracy"]
+    assert after["baseline_confidence"] == before["baseline_confidence"]
+    assert "up to date" in run(repo_copy, "dvc", "status", TARGET)
+
+
+def test_experiment_with_changed_param_shows_in_params_and_metrics_diff(repo_copy):
+    run(repo_copy, "dvc", "exp", "run", "-S", "classifier.epochs=2", TARGET)
+    params_diff = json.loads(run(repo_copy, "dvc", "params", "diff", "--json"))
+    epochs = params_diff["params.yaml"]["classifier.epochs"]
+    assert (epochs["old"], epochs["new"]) == (1, 2)
+    metrics_diff = json.loads(run(repo_copy, "dvc", "metrics", "diff", "--json"))
+    accuracy = metrics_diff["metrics/classifier.json"]["test_accuracy"]
+    assert accuracy["old"] != accuracy["new"] and accuracy["new"] > 0.95
+    shown = json.loads(run(repo_copy, "dvc", "exp", "show", "--json"))
+    assert len(shown) >= 1
+    run(repo_copy, "git", "checkout", "--", "params.yaml", "dvc.lock", "metrics")
+
+
+def test_remote_carries_results_to_a_second_clone(repo_copy, tmp_path):
+    remote = tmp_path / "remote"
+    run(repo_copy, "dvc", "remote", "add", "-d", "-f", "shared", str(remote))
+    run(repo_copy, "dvc", "push")
+    run(repo_copy, "git", "add", "-A")
+    run(repo_copy, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "remote")
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(repo_copy), str(clone))
+    run(clone, "dvc", "pull", "--with-deps", TARGET)
+    assert (clone / "models" / "classifier.pt").stat().st_size > 1_000_000
+    status = run(clone, "dvc", "status", "--with-deps", TARGET)
+    assert "up to date" in status, status
+    repro = run(clone, "dvc", "repro", TARGET)
+    assert "didn't change, skipping" in repro and "Running stage" not in repro
