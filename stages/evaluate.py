@@ -21,16 +21,19 @@ def main() -> int:
     args = parser.parse_args()
     try:
         model_p, train_p, eval_p = params.load("model", "train", "eval")
-        result = evaluate_model(args.kind, args.beta, args.models, args.classifier, args.data,
-                                model_p, train_p, eval_p)
+        result = evaluate_model(
+            args.kind, args.beta, args.models, args.classifier, args.data, model_p, train_p, eval_p
+        )
     except (params.ParamsError, CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     write_json(args.out, result)
     last = result[f"epoch_{train_p.epochs:03d}"]
-    print(f"{args.out}: epoch {train_p.epochs} recon {last['recon']:.2f}, "
-          f"prior confidence ratio {last['prior_confidence_ratio']:.3f} "
-          f"({result['seconds']:.1f} s)")
+    print(
+        f"{args.out}: epoch {train_p.epochs} recon {last['recon']:.2f}, "
+        f"prior confidence ratio {last['prior_confidence_ratio']:.3f} "
+        f"({result['seconds']:.1f} s)"
+    )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Stage train_ae / train_vae@β: the autoencoder or one β-VAE, checkpointed at train.checkpoints."""
+"""Stage train_ae / train_vae@β: the autoencoder or one β-VAE, with epoch checkpoints."""
 
 import argparse
 import sys
@@ -25,10 +25,13 @@ def main() -> int:
     except params.ParamsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    summary = train_autoencoder(args.kind, args.beta, model_p, train_p, args.data, args.out,
-                                args.live)
-    print(f"{args.kind}: {summary['images_per_s']:.0f} img/s over "
-          f"{summary['train_seconds']:.1f} s of training steps")
+    summary = train_autoencoder(
+        args.kind, args.beta, model_p, train_p, args.data, args.out, args.live
+    )
+    print(
+        f"{args.kind}: {summary['images_per_s']:.0f} img/s over "
+        f"{summary['train_seconds']:.1f} s of training steps"
+    )
     return 0
 
 

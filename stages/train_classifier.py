@@ -23,8 +23,10 @@ def main() -> int:
         return 1
     summary = train_classifier(clf_p, train_p, args.data, args.model, args.live)
     write_json(args.metrics, summary)
-    print(f"classifier: test accuracy {summary['test_accuracy']:.4f}, "
-          f"baseline confidence {summary['baseline_confidence']:.4f}")
+    print(
+        f"classifier: test accuracy {summary['test_accuracy']:.4f}, "
+        f"baseline confidence {summary['baseline_confidence']:.4f}"
+    )
     return 0
 
 

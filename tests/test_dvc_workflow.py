@@ -34,8 +34,11 @@ def run(cwd: Path, *args: str) -> str:
 
 def copy_repository(dest: Path, mnist_root: Path) -> Path:
     """Tracked files only, with params pointing `download` at the cached real MNIST."""
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
-                           check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         if (REPO / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
@@ -44,8 +47,11 @@ def copy_repository(dest: Path, mnist_root: Path) -> Path:
     raw["data"] |= {"sources": ["local"], "local_dir": str(mnist_root / "MNIST" / "raw")}
     raw["classifier"]["epochs"] = 1
     (dest / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
+    for command in (
+        ["git", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"],
+    ):
         run(dest, *command)
     return dest
 
@@ -61,10 +67,19 @@ def repo_copy(tmp_path_factory, mnist_root) -> Path:
 
 def test_interrupted_repro_then_repro_gives_the_same_numbers(repo_copy):
     before = json.loads((repo_copy / "metrics" / "classifier.json").read_text())
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               PYTHONPATH=str(repo_copy / "src"))
-    process = subprocess.Popen(["dvc", "repro", "-f", TARGET], cwd=repo_copy, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        PYTHONPATH=str(repo_copy / "src"),
+    )
+    process = subprocess.Popen(
+        ["dvc", "repro", "-f", TARGET],
+        cwd=repo_copy,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     for line in process.stdout:  # interrupt once training has really started
         if "classifier epoch" in line or "Running stage" in line and TARGET in line:
             time.sleep(1.0)

@@ -21,8 +21,13 @@ def trained_vae(mnist_root):
     model = VAE([256, 128], 2)
     likelihood = objectives.Likelihood("bernoulli", 0.5)
     settings = FitSettings(epochs=1, batch_size=128, lr=1e-3, seed=0, label="vae")
-    fit(model, autoencoder_objective("vae", 1.0, likelihood), (x, x[:, 0]),
-        (x[:512], x[:512, 0]), settings)
+    fit(
+        model,
+        autoencoder_objective("vae", 1.0, likelihood),
+        (x, x[:, 0]),
+        (x[:512], x[:512, 0]),
+        settings,
+    )
     return model.eval(), likelihood, test.flat_float()[:1000]
 
 

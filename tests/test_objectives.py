@@ -30,8 +30,10 @@ def reference_loss(logits, x, mu, logvar, beta, likelihood, variance):
             recon = F.binary_cross_entropy(p, x[i], reduction="sum")
         else:
             recon = ((p - x[i]) ** 2).sum() / (2 * variance)
-        kl = sum(-0.5 * (1 + logvar[i, j] - mu[i, j] ** 2 - logvar[i, j].exp())
-                 for j in range(mu.shape[1]))
+        kl = sum(
+            -0.5 * (1 + logvar[i, j] - mu[i, j] ** 2 - logvar[i, j].exp())
+            for j in range(mu.shape[1])
+        )
         total += recon + beta * kl
     return total / len(x)
 

@@ -26,8 +26,12 @@ def test_every_figures_beta_is_trained():
 @pytest.mark.parametrize(
     ("section", "key", "value", "message"),
     [
-        ("data", "sources", ["local", "ftp"],
-         "params.yaml: data.sources[1] = 'ftp'; expected one of local, torchvision, pypi"),
+        (
+            "data",
+            "sources",
+            ["local", "ftp"],
+            "params.yaml: data.sources[1] = 'ftp'; expected one of local, torchvision, pypi",
+        ),
         ("train", "checkpoints", [1, 5, 30, 20], "train.checkpoints = [1, 5, 30, 20]"),
         ("vae", "betas", [0, -1], "vae.betas[1] = -1.0; expected a value ≥ 0"),
         ("model", "latent_dim", 0, "model.latent_dim = 0; expected a value > 0"),

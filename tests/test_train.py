@@ -27,8 +27,9 @@ def test_vae_loss_falls_over_a_few_hundred_steps(mnist_root):
     objective = autoencoder_objective("vae", 1.0, objectives.Likelihood("bernoulli", 0.5))
     before = objective(model, x[:2000], None)["loss"].item()
     settings = FitSettings(epochs=2, batch_size=256, lr=1e-3, seed=0, label="test")
-    result = fit(model, objective, (x, train.labels[:38400]), (x[:2000], train.labels[:2000]),
-                 settings)  # 300 steps
+    result = fit(
+        model, objective, (x, train.labels[:38400]), (x[:2000], train.labels[:2000]), settings
+    )  # 300 steps
     after = result.history[-1]["test/loss"]
     assert after < 0.75 * before and after < 250  # an untrained decoder scores ≈ 543 nats
 
@@ -36,8 +37,15 @@ def test_vae_loss_falls_over_a_few_hundred_steps(mnist_root):
 def test_same_seed_gives_bit_identical_checkpoints(small_mnist_root, tmp_path):
     model_p, train_p = small_params()
     for run in ("a", "b"):
-        train_autoencoder("vae", 1.0, model_p, train_p, small_mnist_root, tmp_path / run,
-                          tmp_path / f"live_{run}")
+        train_autoencoder(
+            "vae",
+            1.0,
+            model_p,
+            train_p,
+            small_mnist_root,
+            tmp_path / run,
+            tmp_path / f"live_{run}",
+        )
     for epoch in (1, 2):
         a = read_checkpoint(checkpoint_path(tmp_path / "a", epoch))
         b = read_checkpoint(checkpoint_path(tmp_path / "b", epoch))
@@ -49,11 +57,13 @@ def test_same_seed_gives_bit_identical_checkpoints(small_mnist_root, tmp_path):
 
 def test_different_seed_gives_different_weights(small_mnist_root, tmp_path):
     model_p, train_p = small_params(checkpoints=(1,))
-    train_autoencoder("ae", None, model_p, train_p, small_mnist_root, tmp_path / "a",
-                      tmp_path / "la")
+    train_autoencoder(
+        "ae", None, model_p, train_p, small_mnist_root, tmp_path / "a", tmp_path / "la"
+    )
     other = dataclasses.replace(train_p, seed=train_p.seed + 1)
-    train_autoencoder("ae", None, model_p, other, small_mnist_root, tmp_path / "b",
-                      tmp_path / "lb")
+    train_autoencoder(
+        "ae", None, model_p, other, small_mnist_root, tmp_path / "b", tmp_path / "lb"
+    )
     a = read_checkpoint(checkpoint_path(tmp_path / "a", 1))["model"]
     b = read_checkpoint(checkpoint_path(tmp_path / "b", 1))["model"]
     assert not torch.equal(a["decoder.0.weight"], b["decoder.0.weight"])
@@ -72,8 +82,14 @@ def test_nan_loss_stops_at_once_and_names_where(tmp_path):
     x = torch.rand(64, 784)
     settings = FitSettings(epochs=2, batch_size=16, lr=1e-3, seed=0, label="vae_beta_5")
     with pytest.raises(TrainingDivergedError) as error:
-        fit(model, objective, (x, x[:, 0]), (x, x[:, 0]), settings,
-            lambda epoch, *_: saved.append(epoch))
+        fit(
+            model,
+            objective,
+            (x, x[:, 0]),
+            (x, x[:, 0]),
+            settings,
+            lambda epoch, *_: saved.append(epoch),
+        )
     message = str(error.value)
     assert "vae_beta_5" in message and "epoch 1, step 3" in message and "train.lr" in message
     assert saved == []
@@ -81,8 +97,9 @@ def test_nan_loss_stops_at_once_and_names_where(tmp_path):
 
 def test_loading_a_checkpoint_of_another_shape_names_both(small_mnist_root, tmp_path):
     model_p, train_p = small_params(checkpoints=(1,))
-    train_autoencoder("vae", 1.0, model_p, train_p, small_mnist_root, tmp_path / "m",
-                      tmp_path / "live")
+    train_autoencoder(
+        "vae", 1.0, model_p, train_p, small_mnist_root, tmp_path / "m", tmp_path / "live"
+    )
     path = checkpoint_path(tmp_path / "m", 1)
     with pytest.raises(CheckpointError) as error:
         load_into(VAE([64, 32], 2), read_checkpoint(path), path)

@@ -1,4 +1,4 @@
-"""Checkpoints as plain dicts (model, optimizer, epoch, params, environment), written atomically."""
+"""Checkpoints as plain dicts (model, optimizer, epoch, params, environment), saved atomically."""
 
 from __future__ import annotations
 
@@ -20,10 +20,15 @@ def checkpoint_path(model_dir: Path | str, epoch: int) -> Path:
     return Path(model_dir) / f"epoch_{epoch:03d}.pt"
 
 
-def save_checkpoint(path: Path | str, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    epoch: int, **meta: Any) -> None:
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-             "epoch": epoch, **meta}
+def save_checkpoint(
+    path: Path | str, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int, **meta: Any
+) -> None:
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "epoch": epoch,
+        **meta,
+    }
     write_with(path, lambda tmp: torch.save(state, tmp))
 
 

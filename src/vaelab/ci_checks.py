@@ -15,11 +15,19 @@ from vaelab.io import read_json
 from vaelab.runs import model_name
 
 MIN_CLASSIFIER_ACCURACY = 0.98
-REQUIRED_FIGURES = ("fig02_ae_latent.png", "fig03_vae_redecodes.png",
-                    "fig04_vae_latent_posterior.png", "fig09_beta_pair.png", "fig10_losses.png",
-                    "fig11_losses.png", "fig12_confidence.png", "fig13_confidence.png",
-                    "fig14_shifted_samples.png", "fig15_manifold.png",
-                    "fig16_rate_distortion.png")
+REQUIRED_FIGURES = (
+    "fig02_ae_latent.png",
+    "fig03_vae_redecodes.png",
+    "fig04_vae_latent_posterior.png",
+    "fig09_beta_pair.png",
+    "fig10_losses.png",
+    "fig11_losses.png",
+    "fig12_confidence.png",
+    "fig13_confidence.png",
+    "fig14_shifted_samples.png",
+    "fig15_manifold.png",
+    "fig16_rate_distortion.png",
+)
 
 
 def _dvc(*args: str) -> str:
@@ -39,10 +47,16 @@ def problems() -> list[str]:
         found.append(f"a second dvc repro ran stages:\n{second}")
     train_p, vae_p = params.load("train", "vae")
     figures = [*REQUIRED_FIGURES, *(f"fig05-08_epoch_{e:03d}.png" for e in train_p.checkpoints)]
-    found += [f"missing figure plots/figures/{name}" for name in figures
-              if not Path("plots/figures", name).is_file()]
-    found += [f"missing report/{name}" for name in ("README.md", "index.html")
-              if not Path("report", name).is_file()]
+    found += [
+        f"missing figure plots/figures/{name}"
+        for name in figures
+        if not Path("plots/figures", name).is_file()
+    ]
+    found += [
+        f"missing report/{name}"
+        for name in ("README.md", "index.html")
+        if not Path("report", name).is_file()
+    ]
     accuracy = read_json("metrics/classifier.json")["test_accuracy"]
     if accuracy < MIN_CLASSIFIER_ACCURACY:
         found.append(f"classifier accuracy {accuracy:.4f} < {MIN_CLASSIFIER_ACCURACY}")
@@ -51,8 +65,10 @@ def problems() -> list[str]:
         for epoch in train_p.checkpoints:
             row = result[f"epoch_{epoch:03d}"]
             if not row["iwae_nats"] <= row["neg_elbo_nats"]:
-                found.append(f"β={beta} epoch {epoch}: IWAE {row['iwae_nats']:.3f} > "
-                             f"−ELBO {row['neg_elbo_nats']:.3f}")
+                found.append(
+                    f"β={beta} epoch {epoch}: IWAE {row['iwae_nats']:.3f} > "
+                    f"−ELBO {row['neg_elbo_nats']:.3f}"
+                )
     return found
 
 
@@ -61,8 +77,10 @@ def main() -> int:
     for problem in found:
         print(f"ci check failed: {problem}", file=sys.stderr)
     if not found:
-        print("ci checks: dvc status clean, second repro a no-op, figures and report present, "
-              "IWAE ≤ −ELBO everywhere, classifier accuracy ≥ 98 %")
+        print(
+            "ci checks: dvc status clean, second repro a no-op, figures and report present, "
+            "IWAE ≤ −ELBO everywhere, classifier accuracy ≥ 98 %"
+        )
     return 1 if found else 0
 
 

@@ -41,13 +41,17 @@ def load_classifier(path: Path) -> Classifier:
 def load_autoencoder(path: Path, kind: str, model_p: params.ModelParams, target: str) -> AE:
     checkpoint = read_checkpoint(path, f"dvc repro {target}")
     if checkpoint.get("kind") != kind:
-        raise CheckpointError(f"{path} holds a {checkpoint.get('kind')!r} model, not {kind!r}; "
-                              f"rerun `dvc repro {target}`")
+        raise CheckpointError(
+            f"{path} holds a {checkpoint.get('kind')!r} model, not {kind!r}; "
+            f"rerun `dvc repro {target}`"
+        )
     trained_with = checkpoint.get("params", {}).get("model")
     if trained_with != params.as_dict(model_p):
-        raise CheckpointError(f"{path} was trained with model params {trained_with}, but "
-                              f"params.yaml now says {params.as_dict(model_p)}; rerun "
-                              f"`dvc repro {target}`")
+        raise CheckpointError(
+            f"{path} was trained with model params {trained_with}, but "
+            f"params.yaml now says {params.as_dict(model_p)}; rerun "
+            f"`dvc repro {target}`"
+        )
     model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim)
     return load_into(model, checkpoint, path).eval()
 
@@ -63,22 +67,31 @@ def classify(classifier: Classifier, images: torch.Tensor, batch_size: int):
     return tuple(torch.cat(parts) for parts in zip(*outputs, strict=True))
 
 
-def build_reference(classifier: Classifier, train_x: torch.Tensor, test_x: torch.Tensor,
-                    eval_p: params.EvalParams) -> Reference:
+def build_reference(
+    classifier: Classifier, train_x: torch.Tensor, test_x: torch.Tensor, eval_p: params.EvalParams
+) -> Reference:
     confidence, _, test_features = classify(classifier, test_x, eval_p.batch_size)
     subset = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(eval_p.seed))
-    _, _, train_features = classify(classifier, train_x[subset[: eval_p.fid_reference_size]],
-                                    eval_p.batch_size)
-    return Reference(classifier, test_x, float(confidence.mean()), test_features,
-                     metrics.frechet_distance(train_features, test_features))
+    _, _, train_features = classify(
+        classifier, train_x[subset[: eval_p.fid_reference_size]], eval_p.batch_size
+    )
+    return Reference(
+        classifier,
+        test_x,
+        float(confidence.mean()),
+        test_features,
+        metrics.frechet_distance(train_features, test_features),
+    )
 
 
 @torch.inference_mode()
-def _likelihood_terms(model: AE, x: torch.Tensor, likelihood, eval_p: params.EvalParams,
-                      generator: torch.Generator) -> dict[str, torch.Tensor]:
+def _likelihood_terms(
+    model: AE, x: torch.Tensor, likelihood, eval_p: params.EvalParams, generator: torch.Generator
+) -> dict[str, torch.Tensor]:
     """Per-image recon (objective units), neg_elbo and iwae (nats), mu, logvar, one recon."""
-    per_batch = max(1, eval_p.batch_size // eval_p.iwae_k) if model.stochastic \
-        else eval_p.batch_size
+    per_batch = (
+        max(1, eval_p.batch_size // eval_p.iwae_k) if model.stochastic else eval_p.batch_size
+    )
     parts: dict[str, list[torch.Tensor]] = {}
     for start in range(0, len(x), per_batch):
         xb = x[start : start + per_batch]
@@ -86,12 +99,16 @@ def _likelihood_terms(model: AE, x: torch.Tensor, likelihood, eval_p: params.Eva
         images = torch.sigmoid(model.decode(model.latent(mu, logvar, generator)))
         row = {"mu": mu, "logvar": logvar, "images": images}
         if model.stochastic:
-            log_w, recon_nats = metrics.importance_log_weights(model, xb, likelihood,
-                                                               eval_p.iwae_k, generator)
+            log_w, recon_nats = metrics.importance_log_weights(
+                model, xb, likelihood, eval_p.iwae_k, generator
+            )
             kl = objectives.kl_divergence(mu, logvar)
-            row |= {"recon": recon_nats.mean(dim=0) - likelihood.nats_offset, "kl": kl,
-                    "neg_elbo_nats": recon_nats.mean(dim=0) + kl,
-                    "iwae_nats": metrics.iwae_nats(log_w)}
+            row |= {
+                "recon": recon_nats.mean(dim=0) - likelihood.nats_offset,
+                "kl": kl,
+                "neg_elbo_nats": recon_nats.mean(dim=0) + kl,
+                "iwae_nats": metrics.iwae_nats(log_w),
+            }
         else:
             row["recon"] = likelihood.recon(model.decode(mu), xb)
         for key, value in row.items():
@@ -99,37 +116,52 @@ def _likelihood_terms(model: AE, x: torch.Tensor, likelihood, eval_p: params.Eva
     return {key: torch.cat(values) for key, values in parts.items()}
 
 
-def _sample_scores(model: AE, ref: Reference, z: torch.Tensor, eval_p: params.EvalParams,
-                   prefix: str) -> tuple[dict[str, Any], torch.Tensor]:
+def _sample_scores(
+    model: AE, ref: Reference, z: torch.Tensor, eval_p: params.EvalParams, prefix: str
+) -> tuple[dict[str, Any], torch.Tensor]:
     with torch.inference_mode():
         images = torch.sigmoid(model.decode(z))
     confidence, predicted, features = classify(ref.classifier, images, eval_p.batch_size)
     entropy, counts = metrics.class_entropy_bits(predicted)
-    scores = {f"{prefix}_confidence_ratio": float(confidence.mean()) / ref.baseline_confidence,
-              f"{prefix}_class_entropy_bits": entropy, f"{prefix}_class_counts": counts}
+    scores = {
+        f"{prefix}_confidence_ratio": float(confidence.mean()) / ref.baseline_confidence,
+        f"{prefix}_class_entropy_bits": entropy,
+        f"{prefix}_class_counts": counts,
+    }
     return scores, features
 
 
-def evaluate_checkpoint(model: AE, beta: float | None, ref: Reference,
-                        likelihood: objectives.Likelihood, eval_p: params.EvalParams,
-                        generator: torch.Generator) -> dict[str, Any]:
+def evaluate_checkpoint(
+    model: AE,
+    beta: float | None,
+    ref: Reference,
+    likelihood: objectives.Likelihood,
+    eval_p: params.EvalParams,
+    generator: torch.Generator,
+) -> dict[str, Any]:
     """All metrics of one checkpoint: see the README's table of metrics."""
     terms = _likelihood_terms(model, ref.test_x, likelihood, eval_p, generator)
-    row: dict[str, Any] = {"recon": float(terms["recon"].mean()),
-                           "recon_nats": float(terms["recon"].mean()) + likelihood.nats_offset}
+    row: dict[str, Any] = {
+        "recon": float(terms["recon"].mean()),
+        "recon_nats": float(terms["recon"].mean()) + likelihood.nats_offset,
+    }
     logvar = None
     if model.stochastic:
         logvar = terms["logvar"]
         kl = float(terms["kl"].mean())
-        row |= {"kl": kl, "loss": row["recon"] + beta * kl,
-                "neg_elbo_nats": float(terms["neg_elbo_nats"].mean()),
-                "iwae_nats": float(terms["iwae_nats"].mean()),
-                **objectives.kl_shares(row["recon"], kl, beta),
-                "kl_per_dim": objectives.kl_per_dim(terms["mu"], logvar).mean(dim=0).tolist()}
+        row |= {
+            "kl": kl,
+            "loss": row["recon"] + beta * kl,
+            "neg_elbo_nats": float(terms["neg_elbo_nats"].mean()),
+            "iwae_nats": float(terms["iwae_nats"].mean()),
+            **objectives.kl_shares(row["recon"], kl, beta),
+            "kl_per_dim": objectives.kl_per_dim(terms["mu"], logvar).mean(dim=0).tolist(),
+        }
     else:
         row["loss"] = row["recon"]
     row["active_units"], row["latent_variance"] = metrics.active_units(
-        terms["mu"], eval_p.active_unit_threshold)
+        terms["mu"], eval_p.active_unit_threshold
+    )
     row["aggregate_posterior"] = metrics.aggregate_posterior(terms["mu"], logvar)
     confidence, _, _ = classify(ref.classifier, terms["images"], eval_p.batch_size)
     row["recon_confidence_ratio"] = float(confidence.mean()) / ref.baseline_confidence
@@ -138,8 +170,9 @@ def evaluate_checkpoint(model: AE, beta: float | None, ref: Reference,
     scores, prior_features = _sample_scores(model, ref, prior_z, eval_p, "prior")
     row |= scores
     row["prior_frechet_distance"] = metrics.frechet_distance(prior_features, ref.test_features)
-    shifted_z = eval_p.shifted_mean + eval_p.shifted_std * torch.randn((n, dim),
-                                                                       generator=generator)
+    shifted_z = eval_p.shifted_mean + eval_p.shifted_std * torch.randn(
+        (n, dim), generator=generator
+    )
     row |= _sample_scores(model, ref, shifted_z, eval_p, "shifted")[0]
     return row
 
@@ -151,28 +184,40 @@ def train_target(kind: str, beta: float | None) -> str:
     return "train_ae" if kind == "ae" else f"train_vae@{beta_tag(beta)}"
 
 
-def evaluate_model(kind: str, beta: float | None, model_dir: Path, classifier_path: Path,
-                   data_root: Path, model_p: params.ModelParams, train_p: params.TrainParams,
-                   eval_p: params.EvalParams) -> dict[str, Any]:
+def evaluate_model(
+    kind: str,
+    beta: float | None,
+    model_dir: Path,
+    classifier_path: Path,
+    data_root: Path,
+    model_p: params.ModelParams,
+    train_p: params.TrainParams,
+    eval_p: params.EvalParams,
+) -> dict[str, Any]:
     """Metrics of every checkpoint in `train.checkpoints`, keyed `epoch_001` …"""
     start = time.perf_counter()
     seed_everything(eval_p.seed)
     set_threads(train_p.threads)
     device = resolve_device("cpu")  # evaluation is small; the CPU keeps it bit-reproducible
     train, test = load_mnist(data_root)
-    ref = build_reference(load_classifier(classifier_path), train.flat_float(),
-                          test.flat_float(), eval_p)
+    ref = build_reference(
+        load_classifier(classifier_path), train.flat_float(), test.flat_float(), eval_p
+    )
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
     target = train_target(kind, beta)
-    result: dict[str, Any] = {"kind": kind, "beta": beta,
-                              "baseline_confidence": ref.baseline_confidence,
-                              "real_vs_real_frechet_distance": ref.real_vs_real_fid}
+    result: dict[str, Any] = {
+        "kind": kind,
+        "beta": beta,
+        "baseline_confidence": ref.baseline_confidence,
+        "real_vs_real_frechet_distance": ref.real_vs_real_fid,
+    }
     for epoch in train_p.checkpoints:
         path = checkpoint_path(model_dir, epoch)
         model = load_autoencoder(path, kind, model_p, target)
         generator = torch.Generator().manual_seed(eval_p.seed + epoch)
-        result[f"epoch_{epoch:03d}"] = evaluate_checkpoint(model, beta, ref, likelihood,
-                                                           eval_p, generator)
+        result[f"epoch_{epoch:03d}"] = evaluate_checkpoint(
+            model, beta, ref, likelihood, eval_p, generator
+        )
     result["environment"] = environment(device)
     result["seconds"] = time.perf_counter() - start
     return result

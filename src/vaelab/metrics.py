@@ -15,8 +15,9 @@ def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch
     return -0.5 * (LOG_2PI + logvar + (z - mu).square() / logvar.exp()).sum(dim=-1)
 
 
-def importance_log_weights(model, x: torch.Tensor, likelihood: Likelihood, k: int,
-                           generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def importance_log_weights(
+    model, x: torch.Tensor, likelihood: Likelihood, k: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """log w = log p(x|z) + log p(z) − log q(z|x) for k draws z ~ q(z|x) (Burda et al. 2015).
 
     x: (B, 784). Returns (log_w (k, B), recon_nats (k, B)); all k·B decodes in one batch.

@@ -105,5 +105,6 @@ def build_autoencoder(kind: str, hidden: Sequence[int], latent_dim: int) -> AE:
 
 def forward_flops_per_image(model: nn.Module) -> int:
     """Multiply-adds of the Linear layers ×2: the FLOPs of one forward pass of one image."""
-    return sum(2 * m.in_features * m.out_features for m in model.modules()
-               if isinstance(m, nn.Linear))
+    return sum(
+        2 * m.in_features * m.out_features for m in model.modules() if isinstance(m, nn.Linear)
+    )

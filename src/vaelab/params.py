@@ -22,8 +22,13 @@ class ParamsError(ValueError):
     """A value in params.yaml that breaks a rule."""
 
 
-def _rule(*, ge: float | None = None, gt: float | None = None, le: float | None = None,
-          choices: tuple[str, ...] | None = None) -> dict[str, Any]:
+def _rule(
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    choices: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
     return {"ge": ge, "gt": gt, "le": le, "choices": choices}
 
 
@@ -39,8 +44,13 @@ class DataParams:
 
     def check(self, where: str) -> None:
         _require(len(self.sources) > 0, where, "sources", self.sources, "list at least one source")
-        _require(len(set(self.sources)) == len(self.sources), where, "sources", self.sources,
-                 "each source at most once")
+        _require(
+            len(set(self.sources)) == len(self.sources),
+            where,
+            "sources",
+            self.sources,
+            "each source at most once",
+        )
 
 
 @dataclass(frozen=True)
@@ -70,8 +80,13 @@ class TrainParams:
 
     def check(self, where: str) -> None:
         ok = len(self.checkpoints) > 0 and list(self.checkpoints) == sorted(set(self.checkpoints))
-        _require(ok, where, "checkpoints", self.checkpoints,
-                 "a non-empty, strictly increasing list of epochs; the last is the epoch count")
+        _require(
+            ok,
+            where,
+            "checkpoints",
+            self.checkpoints,
+            "a non-empty, strictly increasing list of epochs; the last is the epoch count",
+        )
 
 
 @dataclass(frozen=True)
@@ -80,8 +95,13 @@ class VaeParams:
 
     def check(self, where: str) -> None:
         _require(len(self.betas) > 0, where, "betas", self.betas, "list at least one β")
-        _require(len(set(self.betas)) == len(self.betas), where, "betas", self.betas,
-                 "each β at most once")
+        _require(
+            len(set(self.betas)) == len(self.betas),
+            where,
+            "betas",
+            self.betas,
+            "each β at most once",
+        )
 
 
 @dataclass(frozen=True)
@@ -122,8 +142,15 @@ class FiguresParams:
 
     def all_betas(self) -> list[float]:
         """Every β some figure draws; each must be among vae.betas."""
-        return sorted({*self.betas, self.example_beta, *self.pair_betas, *self.curve_betas,
-                       *self.shifted_betas})
+        return sorted(
+            {
+                *self.betas,
+                self.example_beta,
+                *self.pair_betas,
+                *self.curve_betas,
+                *self.shifted_betas,
+            }
+        )
 
 
 SECTIONS: dict[str, type] = {
@@ -160,8 +187,11 @@ def _coerce_scalar(value: Any, kind: type, where: str) -> Any:
 def _check_rule(value: Any, rule: dict[str, Any], where: str) -> None:
     if rule.get("choices") is not None and value not in rule["choices"]:
         raise ParamsError(f"{where} = {value!r}; expected one of {', '.join(rule['choices'])}")
-    for name, test, word in (("ge", float.__ge__, "≥"), ("gt", float.__gt__, ">"),
-                             ("le", float.__le__, "≤")):
+    for name, test, word in (
+        ("ge", float.__ge__, "≥"),
+        ("gt", float.__gt__, ">"),
+        ("le", float.__le__, "≤"),
+    ):
         bound = rule.get(name)
         if bound is not None and not test(float(value), float(bound)):
             raise ParamsError(f"{where} = {value!r}; expected a value {word} {bound}")
@@ -194,12 +224,14 @@ def parse_section(name: str, raw: Any, path: Path | str = DEFAULT_PATH) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(raw) - set(fields))
     if unknown:
-        raise ParamsError(f"{where}.{unknown[0]}: unknown key; expected one of {', '.join(fields)}")
+        expected = ", ".join(fields)
+        raise ParamsError(f"{where}.{unknown[0]}: unknown key; expected one of {expected}")
     missing = [k for k in fields if k not in raw]
     if missing:
         raise ParamsError(f"{where}.{missing[0]}: missing; add it to {path}")
-    values = {k: _coerce(raw[k], hints[k], dict(f.metadata), f"{where}.{k}")
-              for k, f in fields.items()}
+    values = {
+        k: _coerce(raw[k], hints[k], dict(f.metadata), f"{where}.{k}") for k, f in fields.items()
+    }
     section = cls(**values)
     if hasattr(section, "check"):
         section.check(where)
@@ -215,8 +247,9 @@ def read_yaml(path: Path | str = DEFAULT_PATH) -> dict[str, Any]:
         raise ParamsError(f"{path}: expected a mapping of sections")
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
-        raise ParamsError(f"{path}: {unknown[0]}: unknown section; expected one of "
-                          f"{', '.join(SECTIONS)}")
+        raise ParamsError(
+            f"{path}: {unknown[0]}: unknown section; expected one of {', '.join(SECTIONS)}"
+        )
     return raw
 
 
@@ -233,5 +266,6 @@ def load(*names: str, path: Path | str = DEFAULT_PATH) -> Any:
 
 def as_dict(section: Any) -> dict[str, Any]:
     """A section as plain YAML-like data, for checkpoints and metrics."""
-    return {k: list(v) if isinstance(v, tuple) else v
-            for k, v in dataclasses.asdict(section).items()}
+    return {
+        k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(section).items()
+    }

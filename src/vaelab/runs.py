@@ -38,8 +38,10 @@ def _prepare(seed: int, train_p: params.TrainParams) -> torch.device:
 
 def _load_data(data_root: Path, device: torch.device):
     train, test = load_mnist(data_root)
-    return ((train.flat_float().to(device), train.labels.to(device)),
-            (test.flat_float().to(device), test.labels.to(device)))
+    return (
+        (train.flat_float().to(device), train.labels.to(device)),
+        (test.flat_float().to(device), test.labels.to(device)),
+    )
 
 
 def _log_epoch(live: Live, epoch: int, metrics: dict[str, float]) -> None:
@@ -67,33 +69,50 @@ def autoencoder_objective(kind: str, beta: float, likelihood: objectives.Likelih
     return objective
 
 
-def train_autoencoder(kind: str, beta: float | None, model_p: params.ModelParams,
-                      train_p: params.TrainParams, data_root: Path, model_dir: Path,
-                      live_dir: Path) -> dict[str, Any]:
+def train_autoencoder(
+    kind: str,
+    beta: float | None,
+    model_p: params.ModelParams,
+    train_p: params.TrainParams,
+    data_root: Path,
+    model_dir: Path,
+    live_dir: Path,
+) -> dict[str, Any]:
     """Train the AE (kind='ae', beta None) or a β-VAE; checkpoint at `train.checkpoints`."""
     device = _prepare(train_p.seed, train_p)
     train, test = _load_data(data_root, device)
     model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim).to(device)
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
     name = model_name(kind, beta)
-    settings = FitSettings(epochs=train_p.epochs, batch_size=train_p.batch_size, lr=train_p.lr,
-                           seed=train_p.seed, label=name)
-    meta = {"kind": kind, "beta": beta, "environment": environment(device),
-            "params": {"model": params.as_dict(model_p), "train": params.as_dict(train_p)}}
+    settings = FitSettings(
+        epochs=train_p.epochs,
+        batch_size=train_p.batch_size,
+        lr=train_p.lr,
+        seed=train_p.seed,
+        label=name,
+    )
+    meta = {
+        "kind": kind,
+        "beta": beta,
+        "environment": environment(device),
+        "params": {"model": params.as_dict(model_p), "train": params.as_dict(train_p)},
+    }
     live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
 
     def on_epoch_end(epoch: int, metrics: dict[str, float], optimizer) -> None:
         if kind == "vae":
             for split in ("train", "test"):
-                shares = objectives.kl_shares(metrics[f"{split}/recon"], metrics[f"{split}/kl"],
-                                              beta)
+                shares = objectives.kl_shares(
+                    metrics[f"{split}/recon"], metrics[f"{split}/kl"], beta
+                )
                 metrics |= {f"{split}/{k}": v for k, v in shares.items()}
         _log_epoch(live, epoch, metrics)
         if epoch in train_p.checkpoints:
             save_checkpoint(checkpoint_path(model_dir, epoch), model, optimizer, epoch, **meta)
 
-    result = fit(model, autoencoder_objective(kind, beta, likelihood), train, test, settings,
-                 on_epoch_end)
+    result = fit(
+        model, autoencoder_objective(kind, beta, likelihood), train, test, settings, on_epoch_end
+    )
     _finish(live, result)
     return {"images_per_s": result.images_per_second, "train_seconds": result.train_seconds}
 
@@ -103,25 +122,46 @@ def classifier_objective(model, x, labels):
 
 
 @torch.inference_mode()
-def top_class_confidence(classifier: Classifier, images: torch.Tensor,
-                         batch_size: int = 2000) -> torch.Tensor:
+def top_class_confidence(
+    classifier: Classifier, images: torch.Tensor, batch_size: int = 2000
+) -> torch.Tensor:
     """(N,) the classifier's top softmax probability per image (the study's 'confidence')."""
     classifier.eval()
-    return torch.cat([classifier(images[i : i + batch_size]).softmax(dim=1).amax(dim=1)
-                      for i in range(0, len(images), batch_size)])
+    return torch.cat(
+        [
+            classifier(images[i : i + batch_size]).softmax(dim=1).amax(dim=1)
+            for i in range(0, len(images), batch_size)
+        ]
+    )
 
 
-def train_classifier(clf_p: params.ClassifierParams, train_p: params.TrainParams,
-                     data_root: Path, model_path: Path, live_dir: Path) -> dict[str, Any]:
+def train_classifier(
+    clf_p: params.ClassifierParams,
+    train_p: params.TrainParams,
+    data_root: Path,
+    model_path: Path,
+    live_dir: Path,
+) -> dict[str, Any]:
     """Train the digit classifier; return test accuracy and the baseline confidence."""
     device = _prepare(clf_p.seed, train_p)
     train, test = _load_data(data_root, device)
     model = Classifier(clf_p.hidden, clf_p.dropout).to(device)
-    settings = FitSettings(epochs=clf_p.epochs, batch_size=clf_p.batch_size, lr=clf_p.lr,
-                           seed=clf_p.seed, label="classifier")
+    settings = FitSettings(
+        epochs=clf_p.epochs,
+        batch_size=clf_p.batch_size,
+        lr=clf_p.lr,
+        seed=clf_p.seed,
+        label="classifier",
+    )
     live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
-    result = fit(model, classifier_objective, train, test, settings,
-                 lambda epoch, metrics, _opt: _log_epoch(live, epoch, metrics))
+    result = fit(
+        model,
+        classifier_objective,
+        train,
+        test,
+        settings,
+        lambda epoch, metrics, _opt: _log_epoch(live, epoch, metrics),
+    )
     _finish(live, result)
     final = result.history[-1]
     summary = {
@@ -132,6 +172,13 @@ def train_classifier(clf_p: params.ClassifierParams, train_p: params.TrainParams
         "environment": environment(device),
         "params": params.as_dict(clf_p),
     }
-    save_checkpoint(model_path, model, result.optimizer, clf_p.epochs, kind="classifier",
-                    params=params.as_dict(clf_p), environment=summary["environment"])
+    save_checkpoint(
+        model_path,
+        model,
+        result.optimizer,
+        clf_p.epochs,
+        kind="classifier",
+        params=params.as_dict(clf_p),
+        environment=summary["environment"],
+    )
     return summary

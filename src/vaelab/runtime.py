@@ -47,7 +47,8 @@ def environment(device: torch.device) -> dict[str, object]:
         "numpy": np.__version__,
         "dvc": dvc.__version__,
         "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda"
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
         else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),

@@ -62,8 +62,9 @@ def _check_finite(terms: dict[str, float], settings: FitSettings, epoch: int, st
 
 
 @torch.inference_mode()
-def evaluate_terms(model: nn.Module, objective: Objective, x: torch.Tensor, y: torch.Tensor,
-                   batch_size: int) -> dict[str, float]:
+def evaluate_terms(
+    model: nn.Module, objective: Objective, x: torch.Tensor, y: torch.Tensor, batch_size: int
+) -> dict[str, float]:
     """Image-weighted means of the objective's terms over a whole split, in eval mode."""
     was_training = model.training
     model.eval()
@@ -75,14 +76,26 @@ def evaluate_terms(model: nn.Module, objective: Objective, x: torch.Tensor, y: t
     return {key: total / len(x) for key, total in sums.items()}
 
 
-def _train_epoch(model: nn.Module, objective: Objective, optimizer: torch.optim.Optimizer,
-                 data: tuple[torch.Tensor, torch.Tensor], generator: torch.Generator,
-                 settings: FitSettings, epoch: int) -> tuple[dict[str, float], float]:
+def _train_epoch(
+    model: nn.Module,
+    objective: Objective,
+    optimizer: torch.optim.Optimizer,
+    data: tuple[torch.Tensor, torch.Tensor],
+    generator: torch.Generator,
+    settings: FitSettings,
+    epoch: int,
+) -> tuple[dict[str, float], float]:
     x, y = data
     model.train()
     sums: dict[str, torch.Tensor] = {}
-    progress = tqdm(total=len(x), unit="img", unit_scale=True, leave=False,
-                    desc=f"{settings.label} epoch {epoch}", disable=not sys.stderr.isatty())
+    progress = tqdm(
+        total=len(x),
+        unit="img",
+        unit_scale=True,
+        leave=False,
+        desc=f"{settings.label} epoch {epoch}",
+        disable=not sys.stderr.isatty(),
+    )
     start = time.perf_counter()
     for step, (xb, yb) in enumerate(iterate_batches(x, y, settings.batch_size, generator), 1):
         terms = objective(model, xb, yb)
@@ -102,9 +115,14 @@ def _train_epoch(model: nn.Module, objective: Objective, optimizer: torch.optim.
     return {key: float(total) / len(x) for key, total in sums.items()}, seconds
 
 
-def fit(model: nn.Module, objective: Objective, train: tuple[torch.Tensor, torch.Tensor],
-        test: tuple[torch.Tensor, torch.Tensor], settings: FitSettings,
-        on_epoch_end: EpochHook | None = None) -> FitResult:
+def fit(
+    model: nn.Module,
+    objective: Objective,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    settings: FitSettings,
+    on_epoch_end: EpochHook | None = None,
+) -> FitResult:
     """Train with Adam for `settings.epochs`; call `on_epoch_end(epoch, metrics, optimizer)`.
 
     metrics holds `train/<term>` and `test/<term>` means for the epoch. Shuffling uses its own
@@ -114,8 +132,9 @@ def fit(model: nn.Module, objective: Objective, train: tuple[torch.Tensor, torch
     generator = torch.Generator().manual_seed(settings.seed)
     result = FitResult(optimizer=optimizer)
     for epoch in range(1, settings.epochs + 1):
-        train_terms, seconds = _train_epoch(model, objective, optimizer, train, generator,
-                                            settings, epoch)
+        train_terms, seconds = _train_epoch(
+            model, objective, optimizer, train, generator, settings, epoch
+        )
         test_terms = evaluate_terms(model, objective, *test, settings.eval_batch_size)
         result.train_seconds += seconds
         result.images_seen += len(train[0])
@@ -123,9 +142,12 @@ def fit(model: nn.Module, objective: Objective, train: tuple[torch.Tensor, torch
         metrics |= {f"test/{k}": v for k, v in test_terms.items()}
         metrics["images_per_s"] = len(train[0]) / seconds
         result.history.append({"epoch": epoch, **metrics})
-        print(f"{settings.label} epoch {epoch}/{settings.epochs}: train loss "
-              f"{train_terms['loss']:.3f}, test loss {test_terms['loss']:.3f}, "
-              f"{metrics['images_per_s']:.0f} img/s", flush=True)
+        print(
+            f"{settings.label} epoch {epoch}/{settings.epochs}: train loss "
+            f"{train_terms['loss']:.3f}, test loss {test_terms['loss']:.3f}, "
+            f"{metrics['images_per_s']:.0f} img/s",
+            flush=True,
+        )
         if on_epoch_end is not None:
             on_epoch_end(epoch, metrics, optimizer)
     return result
