@@ -1,0 +1,171 @@
+"""The figures drawn from metrics: loss curves (10–11), confidence (12–13), rate–distortion.
+
+They read the dvclive logs of training and the metrics/eval JSON, never a checkpoint; the
+long tables behind them are also written as CSV for `dvc plots`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
+
+from vaelab.figure_grids import new_figure
+from vaelab.figure_inputs import Study
+from vaelab.io import write_with
+from vaelab.params import ModelParams
+from vaelab.runs import beta_tag, model_name
+
+CONFIDENCES = ("recon_confidence_ratio", "prior_confidence_ratio", "shifted_confidence_ratio")
+
+
+def checkpoint_table(study: Study) -> pd.DataFrame:
+    """One row per model (AE, then each of vae.betas) and checkpoint epoch, from metrics/eval."""
+    rows = []
+    for beta in (None, *study.inputs.vae_betas):
+        evaluation = study.inputs.evaluation(beta)
+        for epoch in study.train_p.checkpoints:
+            entry = evaluation[f"epoch_{epoch:03d}"]
+            rows.append(
+                {
+                    "model": model_name("ae" if beta is None else "vae", beta),
+                    "beta": beta,
+                    "epoch": epoch,
+                    "rate_kl": entry.get("kl"),
+                    "distortion_recon": entry["recon"],
+                    **{key: entry[key] for key in CONFIDENCES},
+                }
+            )
+    return pd.DataFrame(rows).astype({"beta": float, "rate_kl": float})
+
+
+def write_tables(table: pd.DataFrame, curves: Path) -> None:
+    """rate_distortion.csv (VAEs) and confidence.csv (AE too, β empty), long format."""
+    tables = {
+        "rate_distortion.csv": table[table.model != "ae"][
+            ["model", "beta", "epoch", "rate_kl", "distortion_recon"]
+        ],
+        "confidence.csv": table[["model", "beta", "epoch", *CONFIDENCES]],
+    }
+    for name, frame in tables.items():
+        write_with(curves / name, lambda tmp, frame=frame: frame.to_csv(tmp, index=False))
+
+
+def recon_label(model_p: ModelParams) -> str:
+    """What `recon` measures under the configured likelihood (objectives.Likelihood)."""
+    if model_p.likelihood == "bernoulli":
+        return "recon: −log p(x|z), nats"
+    if model_p.gaussian_variance == 0.5:
+        return "recon: sum of squared errors"
+    return f"recon: Σ (x − x̂)² / (2·{model_p.gaussian_variance:g})"
+
+
+def fig_losses(study: Study, betas: tuple[float, ...], name: str) -> None:
+    """The study's figures 10–11: test-set recon, β·KL and total per epoch, and the KL share."""
+    fig = new_figure(5.6 * len(betas), 4.4)
+    palette = sns.color_palette("deep")
+    for ax, beta in zip(fig.subplots(1, len(betas), squeeze=False)[0], betas, strict=True):
+        curve = study.inputs.curves(beta)
+        epochs = curve.index
+        ax.plot(epochs, curve["recon"], color=palette[0], label="recon")
+        ax.plot(epochs, beta * curve["kl"], color=palette[1], label="β·KL")
+        ax.plot(epochs, curve["loss"], color="0.15", ls="--", label="total = recon + β·KL")
+        share = ax.twinx()
+        share.plot(
+            epochs,
+            100 * curve["kl_share"],
+            color=palette[3],
+            ls=":",
+            lw=2,
+            label="KL share, right axis",
+        )
+        share.set_ylabel("KL share = KL / (recon + KL), %", color=palette[3])
+        share.set_ylim(bottom=0)
+        share.grid(False)
+        ax.set(
+            xlabel="epoch",
+            ylabel=f"test loss per image ({recon_label(study.inputs.model_p)})",
+            title=f"VAE β = {beta_tag(beta)}, epochs 1–{study.last_epoch}",
+            ylim=(0, None),
+        )
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles = ax.get_legend_handles_labels()[0] + share.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    fig.suptitle("Loss terms per epoch on the test set (dvclive logs of training)")
+    study.save(fig, name)
+
+
+def fig_confidence(study: Study, table: pd.DataFrame, betas: tuple[float, ...], name: str) -> None:
+    """The study's figures 12–13: the confidence ratio (eq. 13) per checkpoint epoch."""
+    shifted = f"N({study.eval_p.shifted_mean:g}, {study.eval_p.shifted_std:g}²)"
+    lines = {
+        "recon_confidence_ratio": "reconstructions of test digits",
+        "prior_confidence_ratio": "decodes of z ~ N(0, I)",
+        "shifted_confidence_ratio": f"decodes of z ~ {shifted}",
+    }
+    fig = new_figure(5.4 * len(betas), 4.4)
+    axes = fig.subplots(1, len(betas), squeeze=False, sharey=True)[0]
+    for ax, beta in zip(axes, betas, strict=True):
+        rows = table[table.beta == beta]
+        for (key, label), marker in zip(lines.items(), "osD", strict=True):
+            ax.plot(rows.epoch, rows[key], marker=marker, label=label)
+        baseline = study.inputs.evaluation(beta)["baseline_confidence"]
+        ax.axhline(1.0, color="0.3", ls="--", lw=1, label=f"test digits (= {baseline:.3f})")
+        ax.set(
+            xlabel="epoch",
+            xticks=list(study.train_p.checkpoints),
+            title=f"VAE β = {beta_tag(beta)}, checkpoints {study.train_p.checkpoints[0]}–"
+            f"{study.last_epoch}",
+        )
+    axes[0].set_ylabel("confidence ratio (eq. 13): mean top-class\nprobability / baseline")
+    fig.legend(
+        handles=axes[0].get_legend_handles_labels()[0],
+        loc="outside lower center",
+        ncols=2,
+        frameon=False,
+    )
+    fig.suptitle("Classifier confidence in decoded images relative to real test digits")
+    study.save(fig, name)
+
+
+def draw_path(ax: Axes, rows: pd.DataFrame, colour: Any, beta: float) -> None:
+    """One β's checkpoints in epoch order; a hollow first epoch and β named at the last."""
+    rows = rows.sort_values("epoch")
+    rate, distortion = rows.rate_kl.to_numpy(), rows.distortion_recon.to_numpy()
+    ax.plot(rate, distortion, "-o", color=colour, ms=4, label=f"β = {beta_tag(beta)}")
+    ax.plot(rate[0], distortion[0], "o", ms=7, mfc="white", mec=colour)
+    ax.annotate(
+        f"β={beta_tag(beta)}",
+        (rate[-1], distortion[-1]),
+        xytext=(5, 4),
+        textcoords="offset points",
+        color=colour,
+        fontsize="small",
+    )
+
+
+def fig16_rate_distortion(study: Study, table: pd.DataFrame) -> None:
+    """Beyond the study: KL (rate) against recon (distortion), one path per β over epochs."""
+    vae = table[table.model != "ae"]
+    betas = sorted(vae.beta.unique())
+    fig = new_figure(8.0, 5.8)
+    ax = fig.subplots()
+    # Colours by rank of β: a log-like scale that still admits β = 0.
+    for colour, beta in zip(sns.color_palette("viridis", len(betas)), betas, strict=True):
+        draw_path(ax, vae[vae.beta == beta], colour, beta)
+    if np.all(vae.rate_kl > 0):
+        ax.set_xscale("log")
+    epochs = ", ".join(map(str, study.train_p.checkpoints))
+    ax.set(
+        xlabel="rate: KL(q(z|x) ‖ N(0, I)), nats per test image",
+        ylabel=f"distortion: {recon_label(study.inputs.model_p)} per test image",
+        title=f"Rate–distortion plane of the β-VAEs, test set, epochs {epochs} "
+        f"(○ = epoch {study.train_p.checkpoints[0]})",
+    )
+    ax.legend(loc="upper right", fontsize="small")
+    study.save(fig, "fig16_rate_distortion.png")

@@ -1,0 +1,79 @@
+"""What a figure shows of a model: latents, reconstructions, samples, redecodes, a quantile grid.
+
+Pure functions of a model, images and a seeded `torch.Generator`, under inference mode.
+Images are (N, 784) in [0, 1]; latents are (N, D).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from vaelab.models import AE
+
+
+@torch.inference_mode()
+def encode_means(model: AE, x: torch.Tensor) -> torch.Tensor:
+    """(N, D) posterior means: where the study's latent scatter plots put each image."""
+    return model.encode(x)[0]
+
+
+@torch.inference_mode()
+def reconstruct(model: AE, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The model's own forward pass, z drawn from q(z|x) for a VAE (mu for the AE)."""
+    mu, logvar = model.encode(x)
+    return torch.sigmoid(model.decode(model.latent(mu, logvar, generator)))
+
+
+@torch.inference_mode()
+def decode(model: AE, z: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(model.decode(z))
+
+
+@torch.inference_mode()
+def redecodes(model: AE, x: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    """(n, 784): one image (1, 784) encoded once and decoded from n fresh draws of q(z|x).
+
+    Each draw is decoded on its own: a batched matmul may round identical rows differently,
+    and the AE's spread across redecodes must come out exactly 0.
+    """
+    mu, logvar = model.encode(x)
+    draws = [model.latent(mu, logvar, generator) for _ in range(n)]
+    return torch.cat([torch.sigmoid(model.decode(z)) for z in draws])
+
+
+def pixel_std(images: torch.Tensor) -> torch.Tensor:
+    """(784,) per-pixel standard deviation across images (N, 784); N = 1 gives zeros."""
+    return images.std(dim=0, unbiased=False)
+
+
+def normal_quantiles(size: int) -> torch.Tensor:
+    """`size` N(0, 1) quantiles at probabilities (i + 0.5) / size: equal prior mass apart."""
+    probs = (torch.arange(size, dtype=torch.float64) + 0.5) / size
+    return torch.distributions.Normal(0.0, 1.0).icdf(probs).float()
+
+
+@torch.inference_mode()
+def manifold(model: AE, size: int) -> torch.Tensor:
+    """(size², 784) decodes of a 2-D quantile grid, row-major from the top-left.
+
+    Rows run from high z₂ (top) to low, columns from low z₁ (left) to high, as on a plot.
+    """
+    q = normal_quantiles(size)
+    z2, z1 = torch.meshgrid(q.flip(0), q, indexing="ij")
+    return decode(model, torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=1))
+
+
+def posterior_density(
+    mu: torch.Tensor, sigma: torch.Tensor, points: int = 200, width: float = 4.0
+) -> tuple[torch.Tensor, list[float]]:
+    """Density of a diagonal 2-D Gaussian (mu, sigma: (2,)) on a square raster around mu.
+
+    The square spans ±width·max(σ) on both axes, so equal aspect keeps the ellipse's true
+    shape. Returns the (points, points) raster, row 0 the lowest z₂, and its imshow extent.
+    """
+    half = width * float(sigma.max())
+    z1, z2 = (torch.linspace(float(m) - half, float(m) + half, points) for m in mu)
+    grid_z2, grid_z1 = torch.meshgrid(z2, z1, indexing="ij")
+    points_z = torch.stack([grid_z1, grid_z2], dim=-1)
+    density = torch.distributions.Normal(mu, sigma).log_prob(points_z).sum(dim=-1).exp()
+    return density, [float(z1[0]), float(z1[-1]), float(z2[0]), float(z2[-1])]

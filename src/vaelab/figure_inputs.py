@@ -1,0 +1,199 @@
+"""What the figures stage reads: checkpoints, metrics/eval JSON and dvclive curves.
+
+Every input is checked before the first figure is drawn, so a missing β, epoch or metrics
+file stops the stage with an error naming the `dvc repro` target that makes it, and no
+figure of a half-finished study is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+
+from vaelab import params
+from vaelab.checkpoints import CheckpointError, checkpoint_path, read_checkpoint
+from vaelab.evaluate import load_autoencoder, train_target
+from vaelab.figure_grids import save_figure
+from vaelab.io import read_json
+from vaelab.models import AE
+from vaelab.runs import beta_tag, model_name
+
+# The test-split dvclive logs that figures 10–11 draw; the AE logs only loss and recon.
+VAE_CURVES = ("loss", "recon", "kl", "kl_share")
+
+
+class FiguresError(RuntimeError):
+    """An input of the figures stage that is missing or does not fit the params."""
+
+
+def kind_of(beta: float | None) -> str:
+    """β None is the autoencoder; every β (0 included) is a VAE."""
+    return "ae" if beta is None else "vae"
+
+
+def eval_target(beta: float | None) -> str:
+    """The `dvc repro` target that writes a model's metrics/eval JSON."""
+    return "evaluate_ae" if beta is None else f"evaluate_vae@{beta_tag(beta)}"
+
+
+def model_dir(models: Path, beta: float | None) -> Path:
+    return models / "ae" if beta is None else models / "vae" / f"beta_{beta_tag(beta)}"
+
+
+@dataclass
+class Inputs:
+    """Loads each checkpoint, metrics file and curve once, checking it fits the params."""
+
+    models: Path
+    metrics: Path
+    model_p: params.ModelParams
+    checkpoints: tuple[int, ...]
+    vae_betas: tuple[float, ...]
+    _models: dict[tuple[float | None, int], AE] = field(default_factory=dict)
+    _evaluations: dict[float | None, dict[str, Any]] = field(default_factory=dict)
+
+    def _require_trained(self, beta: float | None) -> None:
+        target = train_target(kind_of(beta), beta)
+        if beta is not None and beta not in self.vae_betas:
+            raise FiguresError(
+                f"figures need the β = {beta_tag(beta)} VAE, but vae.betas = "
+                f"{list(self.vae_betas)} does not train it; add it to vae.betas "
+                f"in params.yaml and run `dvc repro {target}`"
+            )
+        if not model_dir(self.models, beta).is_dir():
+            raise FiguresError(
+                f"{model_dir(self.models, beta)} not found: the "
+                f"{model_name(kind_of(beta), beta)} model was not trained; "
+                f"run `dvc repro {target}`"
+            )
+
+    def model(self, beta: float | None, epoch: int) -> AE:
+        """The AE (β None) or the β-VAE after `epoch` epochs, in eval mode."""
+        if (beta, epoch) not in self._models:
+            self._require_trained(beta)
+            path = checkpoint_path(model_dir(self.models, beta), epoch)
+            target = train_target(kind_of(beta), beta)
+            _check_meta(read_checkpoint(path, f"dvc repro {target}"), path, beta, epoch, target)
+            self._models[beta, epoch] = load_autoencoder(path, kind_of(beta), self.model_p, target)
+        return self._models[beta, epoch]
+
+    def evaluation(self, beta: float | None) -> dict[str, Any]:
+        """metrics/eval/<name>.json, with one `epoch_EEE` entry per train.checkpoints."""
+        if beta not in self._evaluations:
+            self._require_trained(beta)
+            path = self.metrics / "eval" / f"{model_name(kind_of(beta), beta)}.json"
+            if not path.exists():
+                raise FiguresError(f"{path} not found; run `dvc repro {eval_target(beta)}`")
+            result = read_json(path)
+            missing = [e for e in self.checkpoints if f"epoch_{e:03d}" not in result]
+            if missing or result.get("beta") != beta:
+                raise FiguresError(
+                    f"{path} has β {result.get('beta')} and lacks epochs "
+                    f"{missing} of train.checkpoints = {list(self.checkpoints)}"
+                    f"; rerun `dvc repro {eval_target(beta)}`"
+                )
+            self._evaluations[beta] = result
+        return self._evaluations[beta]
+
+    def curves(self, beta: float) -> pd.DataFrame:
+        """Per-epoch test-set loss, recon, kl and kl_share of one VAE, indexed by epoch."""
+        self._require_trained(beta)
+        folder = self.metrics / "train" / model_name("vae", beta) / "plots" / "metrics" / "test"
+        columns = {}
+        for name in VAE_CURVES:
+            path = folder / f"{name}.tsv"
+            if not path.exists():
+                target = train_target("vae", beta)
+                raise FiguresError(f"{path} not found; run `dvc repro {target}`")
+            columns[name] = pd.read_csv(path, sep="\t").set_index("step")[name]
+        table = pd.DataFrame(columns).rename_axis("epoch")
+        if table.index.max() < self.checkpoints[-1]:
+            raise FiguresError(
+                f"{folder} logs {table.index.max()} epochs, not "
+                f"{self.checkpoints[-1]}; rerun `dvc repro "
+                f"{train_target('vae', beta)}`"
+            )
+        return table
+
+
+def _check_meta(
+    checkpoint: dict[str, Any], path: Path, beta: float | None, epoch: int, target: str
+) -> None:
+    """load_autoencoder checks kind and model params; a figure also needs the right β, epoch."""
+    saved_beta = checkpoint.get("beta")
+    if (
+        checkpoint.get("epoch") != epoch
+        or (saved_beta is None) != (beta is None)
+        or (beta is not None and float(saved_beta) != beta)
+    ):
+        raise CheckpointError(
+            f"{path} holds epoch {checkpoint.get('epoch')} of β = {saved_beta}, "
+            f"not epoch {epoch} of β = {beta}; rerun `dvc repro {target}`"
+        )
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything a figure reads: params, the test digits and the models' inputs.
+
+    Every random draw comes from a fresh generator seeded with `figures.seed`, so each
+    panel of a figure decodes the same z: columns differ only by their model.
+    """
+
+    inputs: Inputs
+    figures_p: params.FiguresParams
+    train_p: params.TrainParams
+    eval_p: params.EvalParams
+    test_x: torch.Tensor  # (10000, 784) in [0, 1]
+    test_labels: torch.Tensor  # (10000,)
+    out: Path
+
+    @property
+    def last_epoch(self) -> int:
+        return self.train_p.epochs
+
+    @property
+    def grid_side(self) -> int:
+        return self.figures_p.grid_images
+
+    @property
+    def latent_dim(self) -> int:
+        return self.inputs.model_p.latent_dim
+
+    def generator(self) -> torch.Generator:
+        return torch.Generator().manual_seed(self.figures_p.seed)
+
+    def scatter_digits(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first `figures.scatter_points` test digits and their labels."""
+        n = self.figures_p.scatter_points
+        return self.test_x[:n], self.test_labels[:n]
+
+    def grid_digits(self) -> torch.Tensor:
+        """The first grid_images² test digits: the inputs of every reconstruction grid."""
+        return self.test_x[: self.grid_side**2]
+
+    def example(self) -> torch.Tensor:
+        """(1, 784) the test digit of figures 3 and 4."""
+        i = self.figures_p.example_index
+        return self.test_x[i : i + 1]
+
+    def prior_z(self) -> torch.Tensor:
+        """grid_images² draws of N(0, I), the same for every model."""
+        return self.generator_draws(0.0, 1.0)
+
+    def shifted_z(self) -> torch.Tensor:
+        """grid_images² draws of N(eval.shifted_mean, eval.shifted_std² I): figure 14."""
+        return self.generator_draws(self.eval_p.shifted_mean, self.eval_p.shifted_std)
+
+    def generator_draws(self, mean: float, std: float) -> torch.Tensor:
+        return mean + std * torch.randn(
+            (self.grid_side**2, self.latent_dim), generator=self.generator()
+        )
+
+    def save(self, fig: Figure, name: str) -> None:
+        save_figure(fig, self.out / name, self.figures_p.dpi)

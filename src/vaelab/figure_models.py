@@ -1,0 +1,263 @@
+"""The figures drawn from checkpoints: the study's figures 2–9 and 14, and a manifold grid.
+
+Each function draws one figure file into `study.out` and returns the numbers behind it
+that metrics/eval does not hold (for metrics/figures.json).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from vaelab.data import IMAGE_SIDE
+from vaelab.figure_decodes import (
+    decode,
+    encode_means,
+    manifold,
+    normal_quantiles,
+    pixel_std,
+    posterior_density,
+    reconstruct,
+    redecodes,
+)
+from vaelab.figure_grids import (
+    TILE_PADDING,
+    blank_ticks,
+    digit_legend,
+    new_figure,
+    scatter_latent,
+    show_images,
+    tile_corner,
+)
+from vaelab.figure_inputs import Study
+from vaelab.runs import beta_tag
+
+
+def model_title(beta: float | None, epoch: int) -> str:
+    return f"AE, epoch {epoch}" if beta is None else f"VAE β = {beta_tag(beta)}, epoch {epoch}"
+
+
+def gaussian_name(mean: float, std: float) -> str:
+    return f"N({mean:g}, {std:g}²)"
+
+
+def row_labels(study: Study) -> dict[str, str]:
+    """The y label of each kind of row in the grid figures."""
+    shifted = gaussian_name(study.eval_p.shifted_mean, study.eval_p.shifted_std)
+    return {
+        "latent": "",
+        "recon": "reconstructions\n(first test digits)",
+        "samples": "decodes of\nz ~ N(0, I)",
+        "shifted": f"decodes of\nz ~ {shifted}",
+    }
+
+
+def draw_column(
+    study: Study, axes: list[Axes], beta: float, epoch: int, rows: tuple[str, ...]
+) -> None:
+    """One model in one column: its latent scatter and/or image grids, top to bottom."""
+    model = study.inputs.model(beta, epoch)
+    side = study.grid_side
+    for ax, row in zip(axes, rows, strict=True):
+        if row == "latent":
+            x, labels = study.scatter_digits()
+            scatter_latent(ax, encode_means(model, x), labels)
+        elif row == "recon":
+            show_images(ax, reconstruct(model, study.grid_digits(), study.generator()), side)
+        else:
+            z = study.prior_z() if row == "samples" else study.shifted_z()
+            show_images(ax, decode(model, z), side)
+
+
+def model_grid(
+    study: Study,
+    columns: list[tuple[float, int]],
+    rows: tuple[str, ...],
+    titles: list[str],
+    suptitle: str,
+) -> tuple[Figure, list[list[Axes]]]:
+    """A figure of models (β, epoch) by column and `rows` by row."""
+    fig = new_figure(2.7 * len(columns) + 1.4, 2.75 * len(rows) + 0.5)
+    axes = fig.subplots(len(rows), len(columns), squeeze=False)
+    labels = row_labels(study)
+    for col, ((beta, epoch), title) in enumerate(zip(columns, titles, strict=True)):
+        draw_column(study, [axes[r][col] for r in range(len(rows))], beta, epoch, rows)
+        axes[0][col].set_title(title)
+    for r, row in enumerate(rows):
+        if labels[row]:
+            axes[r][0].set_ylabel(labels[row])
+    fig.suptitle(suptitle)
+    if "latent" in rows:
+        digit_legend(fig)
+    return fig, axes
+
+
+def fig05_08_epoch(study: Study, epoch: int) -> None:
+    """The study's figures 5–8: one column per figures.betas after `epoch` epochs."""
+    betas = study.figures_p.betas
+    fig, _ = model_grid(
+        study,
+        [(b, epoch) for b in betas],
+        ("latent", "recon", "samples"),
+        [f"β = {beta_tag(b)}" for b in betas],
+        f"β-VAEs after epoch {epoch}: latent space, reconstructions, samples",
+    )
+    study.save(fig, f"fig05-08_epoch_{epoch:03d}.png")
+
+
+def fig09_beta_pair(study: Study) -> None:
+    """The study's figure 9: pair_betas at the first and the last checkpoint."""
+    epochs = sorted({study.train_p.checkpoints[0], study.last_epoch})
+    columns = [(b, e) for b in study.figures_p.pair_betas for e in epochs]
+    fig, _ = model_grid(
+        study,
+        columns,
+        ("latent", "samples"),
+        [model_title(b, e) for b, e in columns],
+        "β-VAEs at the first and last checkpoint: latent space and samples",
+    )
+    study.save(fig, "fig09_beta_pair.png")
+
+
+def fig14_shifted_samples(study: Study) -> None:
+    """The study's figure 14: decodes of a shifted Gaussian, its draws marked on the latents."""
+    epoch, betas = study.last_epoch, study.figures_p.shifted_betas
+    shifted = gaussian_name(study.eval_p.shifted_mean, study.eval_p.shifted_std)
+    fig, axes = model_grid(
+        study,
+        [(b, epoch) for b in betas],
+        ("latent", "shifted"),
+        [model_title(b, epoch) for b in betas],
+        f"Decodes of z ~ {shifted} (× on the latent space), last epoch",
+    )
+    z = study.shifted_z().numpy()
+    for ax in axes[0]:
+        ax.scatter(z[:, 0], z[:, 1], marker="x", s=12, c="black", linewidths=0.8)
+    study.save(fig, "fig14_shifted_samples.png")
+
+
+def fig02_ae_latent(study: Study) -> None:
+    """The study's figure 2: the deterministic autoencoder's latent space."""
+    x, labels = study.scatter_digits()
+    fig = new_figure(6.8, 5.4)
+    ax = fig.subplots()
+    scatter_latent(ax, encode_means(study.inputs.model(None, study.last_epoch), x), labels)
+    ax.set_title(f"{model_title(None, study.last_epoch)}: latent codes of {len(x)} test digits")
+    digit_legend(fig)
+    study.save(fig, "fig02_ae_latent.png")
+
+
+def redecode_images(study: Study, beta: float | None) -> torch.Tensor:
+    """grid_images² − 1 redecodes of the example digit by the last epoch of a model."""
+    model = study.inputs.model(beta, study.last_epoch)
+    return redecodes(model, study.example(), max(study.grid_side**2 - 1, 2), study.generator())
+
+
+def fig03_vae_redecodes(study: Study) -> dict[str, float]:
+    """The study's figure 3: one digit and its redecodes; returns the mean per-pixel std."""
+    beta, side = study.figures_p.example_beta, study.grid_side
+    images = redecode_images(study, beta)
+    spread = pixel_std(images)
+    fig = new_figure(10.0, 5.0)
+    left, right = fig.subplots(1, 2, width_ratios=[1.25, 1])
+    show_images(left, torch.cat([study.example(), images]), side)
+    left.add_patch(
+        Rectangle(
+            tile_corner(0, side), IMAGE_SIDE, IMAGE_SIDE, fill=False, edgecolor="red", linewidth=2
+        )
+    )
+    left.set_title(
+        f"test digit #{study.figures_p.example_index} (red) and "
+        f"{len(images)} decodes of new z ~ q(z|x)"
+    )
+    shown = right.imshow(spread.reshape(IMAGE_SIDE, IMAGE_SIDE).numpy(), cmap="magma")
+    blank_ticks(right)
+    right.set_title(f"per-pixel std across the decodes (mean {float(spread.mean()):.4f})")
+    fig.colorbar(shown, ax=right, label="standard deviation of pixel intensity", shrink=0.8)
+    fig.suptitle(f"{model_title(beta, study.last_epoch)}: the same input, redecoded")
+    study.save(fig, "fig03_vae_redecodes.png")
+    ae_spread = pixel_std(redecode_images(study, None))
+    return {"vae": float(spread.mean()), "ae": float(ae_spread.mean())}
+
+
+def draw_posterior(
+    fig: Figure, ax: Axes, mu: torch.Tensor, sigma: torch.Tensor, draw: torch.Tensor
+) -> list[float]:
+    """q(z|x) as a density raster (first two dims, (D,) each) with its mean and one draw.
+
+    Returns the raster's extent [z1_min, z1_max, z2_min, z2_max].
+    """
+    density, extent = posterior_density(mu[:2], sigma[:2])
+    shown = ax.imshow(density.numpy(), origin="lower", extent=extent, cmap="Blues")
+    ax.plot(*draw[:2].tolist(), "o", color="black", ms=7, label="one draw z ~ q(z|x)")
+    ax.plot(*mu[:2].tolist(), "+", color="red", ms=12, mew=2, label="mean μ(x)")
+    ax.grid(False)
+    ax.legend(loc="upper right")
+    fig.colorbar(shown, ax=ax, label="density of q(z|x)", shrink=0.85)
+    return extent
+
+
+def fig04_vae_latent_posterior(study: Study) -> dict[str, Any]:
+    """The study's figure 4: the VAE's latent space, and q(z|x) of one digit with one draw."""
+    beta, epoch = study.figures_p.example_beta, study.last_epoch
+    index = study.figures_p.example_index
+    model = study.inputs.model(beta, epoch)
+    with torch.inference_mode():
+        mu, logvar = model.encode(study.example())
+        draw = model.latent(mu, logvar, study.generator())
+    mu, sigma, draw = mu[0], (0.5 * logvar[0]).exp(), draw[0]
+    fig = new_figure(12.5, 5.6)
+    left, right = fig.subplots(1, 2)
+    x, labels = study.scatter_digits()
+    scatter_latent(left, encode_means(model, x), labels)
+    x0, x1, y0, y1 = draw_posterior(fig, right, mu, sigma, draw)
+    left.plot(*mu[:2].tolist(), "*", ms=15, mfc="white", mec="black")
+    left.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black"))
+    left.set_title(f"latent means of {len(x)} test digits (★ digit #{index})")
+    right.set(
+        xlabel=left.get_xlabel(),
+        ylabel=left.get_ylabel(),
+        title=f"q(z|x) of test digit #{index} (the □ on the left)",
+    )
+    show_images(right.inset_axes((0.02, 0.76, 0.22, 0.22)), study.example(), 1)
+    fig.suptitle(f"{model_title(beta, epoch)}: latent space and one approximate posterior")
+    digit_legend(fig)
+    study.save(fig, "fig04_vae_latent_posterior.png")
+    return {"mu": mu.tolist(), "sigma": sigma.tolist(), "draw": draw.tolist()}
+
+
+def fig15_manifold(study: Study) -> str | None:
+    """Beyond the study: decodes of a grid of N(0, 1) quantiles (Kingma & Welling 2014, fig. 4).
+
+    Returns a note instead of drawing when the latent space is not 2-D.
+    """
+    if study.latent_dim != 2:
+        return (
+            f"fig15_manifold.png skipped: model.latent_dim = {study.latent_dim}; "
+            "the quantile grid needs a 2-D latent space"
+        )
+    beta, epoch = study.figures_p.example_beta, study.last_epoch
+    size = study.figures_p.manifold_size
+    images = manifold(study.inputs.model(beta, epoch), size)
+    quantiles = normal_quantiles(size).tolist()
+    step = max(1, size // 6)
+    centres = [
+        i * (IMAGE_SIDE + TILE_PADDING) + TILE_PADDING + IMAGE_SIDE / 2 - 0.5 for i in range(size)
+    ][::step]
+    fig = new_figure(7.6, 8.0)
+    ax = fig.subplots()
+    show_images(ax, images, size)
+    ax.set_xticks(centres, [f"{q:.2f}" for q in quantiles[::step]])
+    ax.set_yticks(centres, [f"{q:.2f}" for q in quantiles[::-1][::step]])
+    ax.set(
+        xlabel="$z_1$ (N(0, 1) quantiles)",
+        ylabel="$z_2$ (N(0, 1) quantiles)",
+        title=f"{model_title(beta, epoch)}: decodes of a {size} × {size} grid of "
+        f"N(0, 1) quantiles",
+    )
+    study.save(fig, "fig15_manifold.png")
+    return None

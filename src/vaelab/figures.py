@@ -1,0 +1,123 @@
+"""Stage `figures`: the study's figures 2–14 and two beyond it, from checkpoints and metrics.
+
+Never trains. Every input is loaded and checked before the first figure is drawn, every
+file is written atomically, and every random draw comes from `figures.seed`.
+Modules: figure_inputs (what is read), figure_decodes (what is computed from a model),
+figure_grids (drawing primitives), figure_models and figure_curves (the figures).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from vaelab import params
+from vaelab.data import load_split
+from vaelab.figure_curves import (
+    checkpoint_table,
+    fig16_rate_distortion,
+    fig_confidence,
+    fig_losses,
+    write_tables,
+)
+from vaelab.figure_grids import figure_style
+from vaelab.figure_inputs import FiguresError, Inputs, Study
+from vaelab.figure_models import (
+    fig02_ae_latent,
+    fig03_vae_redecodes,
+    fig04_vae_latent_posterior,
+    fig05_08_epoch,
+    fig09_beta_pair,
+    fig14_shifted_samples,
+    fig15_manifold,
+)
+
+
+def needed_models(
+    figures_p: params.FiguresParams, train_p: params.TrainParams
+) -> list[tuple[float | None, int]]:
+    """Every (β, epoch) checkpoint some figure decodes; β None is the AE."""
+    first, last = train_p.checkpoints[0], train_p.epochs
+    needed = {(None, last), (figures_p.example_beta, last)}
+    needed |= {(b, e) for b in figures_p.betas for e in train_p.checkpoints}
+    needed |= {(b, e) for b in figures_p.pair_betas for e in (first, last)}
+    needed |= {(b, last) for b in figures_p.shifted_betas}
+    return sorted(needed, key=lambda key: (-1 if key[0] is None else key[0], key[1]))
+
+
+def check_inputs(
+    inputs: Inputs, figures_p: params.FiguresParams, train_p: params.TrainParams
+) -> None:
+    """Load every input once, so a missing one fails the stage before anything is written."""
+    if inputs.model_p.latent_dim < 2:
+        raise FiguresError(
+            f"params.yaml: model.latent_dim = {inputs.model_p.latent_dim}; "
+            "the figures draw a latent plane and need at least 2"
+        )
+    if len(figures_p.curve_betas) < 2:
+        raise FiguresError(
+            f"params.yaml: figures.curve_betas = {list(figures_p.curve_betas)}; "
+            "expected at least 2 β (figures 10–13 split them in halves)"
+        )
+    for beta in (None, *figures_p.all_betas(), *inputs.vae_betas):
+        inputs.evaluation(beta)
+    for beta in figures_p.curve_betas:
+        inputs.curves(beta)
+    for beta, epoch in needed_models(figures_p, train_p):
+        inputs.model(beta, epoch)
+
+
+def draw_all(study: Study, curves: Path) -> dict[str, Any]:
+    """Every figure and table, in the study's order; returns the numbers behind them."""
+    fig02_ae_latent(study)
+    spread = fig03_vae_redecodes(study)
+    posterior = fig04_vae_latent_posterior(study)
+    for epoch in study.train_p.checkpoints:
+        fig05_08_epoch(study, epoch)
+    fig09_beta_pair(study)
+    table = checkpoint_table(study)
+    write_tables(table, curves)
+    betas = study.figures_p.curve_betas
+    halves = (betas[: (len(betas) + 1) // 2], betas[(len(betas) + 1) // 2 :])
+    for number, half in zip((10, 11), halves, strict=True):
+        fig_losses(study, half, f"fig{number}_losses.png")
+        fig_confidence(study, table, half, f"fig{number + 2}_confidence.png")
+    fig14_shifted_samples(study)
+    note = fig15_manifold(study)
+    fig16_rate_distortion(study, table)
+    return {
+        "redecode_pixel_std": spread,
+        "example_posterior": posterior,
+        "notes": [note] if note else [],
+    }
+
+
+def make_figures(
+    models: Path,
+    data_root: Path,
+    metrics: Path,
+    out: Path,
+    curves: Path,
+    figures_p: params.FiguresParams,
+    model_p: params.ModelParams,
+    train_p: params.TrainParams,
+    eval_p: params.EvalParams,
+    vae_p: params.VaeParams,
+) -> dict[str, Any]:
+    """Draw every figure into `out` and the CSV tables into `curves`; returns the numbers."""
+    start = time.perf_counter()
+    inputs = Inputs(models, metrics, model_p, train_p.checkpoints, vae_p.betas)
+    check_inputs(inputs, figures_p, train_p)
+    test = load_split(data_root, "test")
+    study = Study(inputs, figures_p, train_p, eval_p, test.flat_float(), test.labels, out)
+    with figure_style():
+        drawn = draw_all(study, curves)
+    index = figures_p.example_index
+    return {
+        "example_beta": figures_p.example_beta,
+        "example_index": index,
+        "example_label": int(test.labels[index]),
+        **drawn,
+        "seconds": time.perf_counter() - start,
+    }

@@ -1,0 +1,43 @@
+"""Stage figures: the study's figures and two beyond it, from checkpoints and metrics only."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from vaelab import params
+from vaelab.checkpoints import CheckpointError
+from vaelab.figure_inputs import FiguresError
+from vaelab.figures import make_figures
+from vaelab.io import write_json
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", type=Path, required=True, help="holds ae/ and vae/beta_*/")
+    parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
+    parser.add_argument("--metrics", type=Path, required=True, help="holds eval/ and train/")
+    parser.add_argument("--out", type=Path, required=True, help="folder of the PNG figures")
+    parser.add_argument("--curves", type=Path, required=True, help="folder of the CSV tables")
+    parser.add_argument("--numbers", type=Path, required=True, help="metrics JSON to write")
+    args = parser.parse_args()
+    try:
+        sections = params.load("figures", "model", "train", "eval", "vae")
+        numbers = make_figures(
+            args.models, args.data, args.metrics, args.out, args.curves, *sections
+        )
+    except (params.ParamsError, CheckpointError, FiguresError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    write_json(args.numbers, numbers)
+    for note in numbers["notes"]:
+        print(f"note: {note}")
+    spread = numbers["redecode_pixel_std"]
+    print(
+        f"{args.out}: figures in {numbers['seconds']:.1f} s; redecode pixel std "
+        f"VAE {spread['vae']:.4f}, AE {spread['ae']:.4f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""The figures stage on a small fake study: random-weight checkpoints, well-formed metrics.
+
+Nothing is trained: tiny AE/VAE models with random weights are saved as checkpoints with
+the meta the training stage writes, and the metrics files follow the evaluate stage's and
+dvclive's schema. The digits are the real MNIST test set.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+from PIL import Image
+
+from vaelab import params
+from vaelab.checkpoints import CheckpointError, checkpoint_path, save_checkpoint
+from vaelab.figure_decodes import normal_quantiles, pixel_std, posterior_density, redecodes
+from vaelab.figure_inputs import FiguresError
+from vaelab.figures import make_figures
+from vaelab.models import build_autoencoder
+from vaelab.runs import beta_tag, model_name
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL_P = params.ModelParams(
+    hidden=(16,), latent_dim=2, likelihood="gaussian", gaussian_variance=0.5
+)
+TRAIN_P = params.TrainParams(
+    seed=0, batch_size=8, lr=1e-3, checkpoints=(1, 3), device="cpu", threads=1
+)
+VAE_P = params.VaeParams(betas=(0.0, 1.0, 5.0, 50.0))
+EVAL_P = params.EvalParams(
+    seed=1,
+    batch_size=100,
+    iwae_k=2,
+    n_prior_samples=10,
+    shifted_mean=1.0,
+    shifted_std=0.5,
+    fid_reference_size=10,
+    active_unit_threshold=0.01,
+)
+FIGURES_P = params.FiguresParams(
+    betas=(0.0, 1.0, 5.0),
+    example_beta=1.0,
+    pair_betas=(1.0, 50.0),
+    curve_betas=(0.0, 1.0, 5.0, 50.0),
+    shifted_betas=(0.0, 5.0),
+    dpi=150,
+    seed=3,
+    example_index=0,
+    scatter_points=300,
+    grid_images=3,
+    manifold_size=4,
+)
+PNGS = [
+    "fig02_ae_latent.png",
+    "fig03_vae_redecodes.png",
+    "fig04_vae_latent_posterior.png",
+    "fig05-08_epoch_001.png",
+    "fig05-08_epoch_003.png",
+    "fig09_beta_pair.png",
+    "fig10_losses.png",
+    "fig11_losses.png",
+    "fig12_confidence.png",
+    "fig13_confidence.png",
+    "fig14_shifted_samples.png",
+    "fig15_manifold.png",
+    "fig16_rate_distortion.png",
+]
+
+
+def save_models(models: Path, model_p: params.ModelParams = MODEL_P) -> None:
+    for beta in (None, *VAE_P.betas):
+        kind = "ae" if beta is None else "vae"
+        folder = models / "ae" if beta is None else models / "vae" / f"beta_{beta_tag(beta)}"
+        for epoch in TRAIN_P.checkpoints:
+            torch.manual_seed(epoch)
+            model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim)
+            save_checkpoint(
+                checkpoint_path(folder, epoch),
+                model,
+                torch.optim.Adam(model.parameters()),
+                epoch,
+                kind=kind,
+                beta=beta,
+                params={"model": params.as_dict(model_p), "train": params.as_dict(TRAIN_P)},
+            )
+
+
+def eval_entry(beta: float | None, epoch: int) -> dict[str, float]:
+    """The keys of one metrics/eval checkpoint entry that figures read, with made-up values."""
+    recon = 60.0 / epoch + (beta or 0.0)
+    entry = {
+        "recon": recon,
+        "loss": recon,
+        "recon_confidence_ratio": 0.9 + 0.01 * epoch,
+        "prior_confidence_ratio": 0.5 + 0.1 * epoch,
+        "shifted_confidence_ratio": 0.6,
+    }
+    if beta is not None:
+        kl = 2.0 + epoch / (1.0 + beta)
+        entry |= {"kl": kl, "loss": recon + beta * kl, "kl_share": kl / (recon + kl)}
+    return entry
+
+
+def write_metrics(metrics: Path) -> None:
+    for beta in (None, *VAE_P.betas):
+        name = model_name("ae" if beta is None else "vae", beta)
+        result = {
+            "kind": "ae" if beta is None else "vae",
+            "beta": beta,
+            "baseline_confidence": 0.95,
+            "real_vs_real_frechet_distance": 1.0,
+        }
+        result |= {f"epoch_{e:03d}": eval_entry(beta, e) for e in TRAIN_P.checkpoints}
+        (metrics / "eval").mkdir(parents=True, exist_ok=True)
+        (metrics / "eval" / f"{name}.json").write_text(json.dumps(result))
+        if beta is None:
+            continue
+        logs = metrics / "train" / name / "plots" / "metrics" / "test"
+        logs.mkdir(parents=True)
+        epochs = range(1, TRAIN_P.epochs + 1)
+        for key in ("loss", "recon", "kl", "kl_share"):
+            rows = pd.DataFrame({"step": epochs, key: [eval_entry(beta, e)[key] for e in epochs]})
+            rows.to_csv(logs / f"{key}.tsv", sep="\t", index=False)
+
+
+def run(root: Path, mnist_root: Path, **changes) -> dict:
+    sections = {
+        "figures_p": FIGURES_P,
+        "model_p": MODEL_P,
+        "train_p": TRAIN_P,
+        "eval_p": EVAL_P,
+        "vae_p": VAE_P,
+    } | changes
+    return make_figures(
+        root / "models",
+        mnist_root,
+        root / "metrics",
+        root / "figures",
+        root / "curves",
+        **sections,
+    )
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, mnist_root) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("study")
+    save_models(root / "models")
+    write_metrics(root / "metrics")
+    return root, run(root, mnist_root)
+
+
+def test_every_figure_is_a_png_at_the_dpi(study):
+    root, _ = study
+    assert sorted(p.name for p in (root / "figures").iterdir()) == sorted(PNGS)
+    for name in PNGS:
+        with Image.open(root / "figures" / name) as image:
+            image.verify()
+            assert image.format == "PNG"
+            assert round(image.info["dpi"][0]) >= FIGURES_P.dpi
+
+
+def test_redecodes_vary_for_the_vae_and_not_for_the_ae(study):
+    _, numbers = study
+    assert numbers["redecode_pixel_std"]["vae"] > 0
+    assert numbers["redecode_pixel_std"]["ae"] == 0
+    assert numbers["example_index"] == 0 and numbers["example_label"] == 7
+    assert len(numbers["example_posterior"]["sigma"]) == MODEL_P.latent_dim
+
+
+def test_tables_are_long_with_the_ae_among_confidences(study):
+    root, _ = study
+    rd = pd.read_csv(root / "curves" / "rate_distortion.csv")
+    assert list(rd.columns) == ["model", "beta", "epoch", "rate_kl", "distortion_recon"]
+    assert len(rd) == len(VAE_P.betas) * len(TRAIN_P.checkpoints)
+    row = rd[(rd.beta == 5) & (rd.epoch == 3)].iloc[0]
+    assert row.rate_kl == pytest.approx(eval_entry(5.0, 3)["kl"])
+    confidence = pd.read_csv(root / "curves" / "confidence.csv")
+    ae = confidence[confidence.model == "ae"]
+    assert len(ae) == len(TRAIN_P.checkpoints) and ae.beta.isna().all()
+
+
+def test_redecodes_are_deterministic():
+    """figures.json's redecode spread comes from one seeded generator: reruns agree exactly."""
+    torch.manual_seed(0)
+    model = build_autoencoder("vae", MODEL_P.hidden, MODEL_P.latent_dim)
+    x = torch.rand(1, 784)
+    first, again = (redecodes(model, x, 5, torch.Generator().manual_seed(3)) for _ in range(2))
+    assert torch.equal(first, again) and pixel_std(first).mean() > 0
+
+
+def test_untrained_beta_names_its_train_target(study, mnist_root, tmp_path):
+    pairs = params.FiguresParams(**{**params.as_dict(FIGURES_P), "pair_betas": (1.0, 7.0)})
+    with pytest.raises(FiguresError, match=r"train_vae@7"):
+        run(study[0], mnist_root, figures_p=pairs)
+
+
+def test_missing_checkpoint_names_it_and_writes_nothing(mnist_root, tmp_path):
+    save_models(tmp_path / "models")
+    write_metrics(tmp_path / "metrics")
+    checkpoint_path(tmp_path / "models" / "vae" / "beta_5", 3).unlink()
+    with pytest.raises(CheckpointError, match=r"beta_5/epoch_003\.pt.*train_vae@5"):
+        run(tmp_path, mnist_root)
+    assert not (tmp_path / "figures").exists() and not list(tmp_path.rglob("*.tmp"))
+
+
+def test_checkpoint_of_other_model_params_is_refused(mnist_root, tmp_path):
+    save_models(
+        tmp_path / "models", params.ModelParams(**{**params.as_dict(MODEL_P), "hidden": (8,)})
+    )
+    write_metrics(tmp_path / "metrics")
+    with pytest.raises(CheckpointError, match=r"train_ae"):
+        run(tmp_path, mnist_root)
+
+
+def test_stage_exits_1_naming_the_target_without_traceback(study, mnist_root, tmp_path):
+    """vae.betas lists β = 500 but nothing trained it: the message names train_vae@500."""
+    sections = {
+        "figures": {**params.as_dict(FIGURES_P), "pair_betas": [1.0, 500.0]},
+        "model": params.as_dict(MODEL_P),
+        "train": params.as_dict(TRAIN_P),
+        "eval": params.as_dict(EVAL_P),
+        "vae": {"betas": [0.0, 1.0, 5.0, 50.0, 500.0]},
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(sections))
+    root = study[0]
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "stages" / "figures.py"),
+            "--models",
+            str(root / "models"),
+            "--data",
+            str(mnist_root),
+            "--metrics",
+            str(root / "metrics"),
+            "--out",
+            "figures",
+            "--curves",
+            "curves",
+            "--numbers",
+            "figures.json",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "train_vae@500" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_quantile_grid_and_posterior_raster():
+    assert normal_quantiles(2).tolist() == pytest.approx([-0.6745, 0.6745], abs=1e-4)
+    density, extent = posterior_density(torch.tensor([1.0, -2.0]), torch.tensor([0.5, 0.25]))
+    cell = (
+        (extent[1] - extent[0])
+        / (density.shape[1] - 1)
+        * (extent[3] - extent[2])
+        / (density.shape[0] - 1)
+    )
+    assert float(density.sum()) * cell == pytest.approx(1.0, abs=0.02)
+    assert math.isclose(extent[1] - extent[0], extent[3] - extent[2])

@@ -1,0 +1,184 @@
+"""The report stage on a minimal metrics tree: it builds, it is offline, it writes atomically."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vaelab import params, report
+from vaelab.report import Settings, fmt, load_evidence, write_report
+
+REPO = Path(__file__).resolve().parents[1]
+# A valid 1×1 PNG: enough for the report, which only embeds or links the file.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+CHECKPOINTS = (1, 5)
+
+
+def _row(recon: float, agg_kl: float, vae: bool) -> dict:
+    row = {
+        "recon": recon,
+        "recon_nats": recon + 448.7,
+        "active_units": 2,
+        "latent_variance": [1.0, 0.5],
+        "aggregate_posterior": {"mean": [0.0, 0.1], "kl_to_prior": agg_kl},
+        "recon_confidence_ratio": 0.95,
+        "prior_confidence_ratio": 0.6,
+        "prior_class_entropy_bits": 3.1,
+        "shifted_confidence_ratio": 0.5,
+        "shifted_class_entropy_bits": 2.0,
+        "shifted_class_counts": [1] * 10,
+    }
+    if vae:
+        row |= {
+            "kl": 4.0,
+            "neg_elbo_nats": recon + 452.7,
+            "iwae_nats": recon + 450.0,
+            "kl_share": 0.1,
+        }
+    return row
+
+
+def _write(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+def minimal_tree(root: Path) -> None:
+    """metrics/ with the AE and β = 1 evaluated, a classifier, one curve and one figure."""
+    metrics = root / "metrics"
+    env = {"torch": "2.x", "device": "cpu", "threads": 2}
+    _write(
+        metrics / "classifier.json",
+        {
+            "test_accuracy": 0.98,
+            "baseline_confidence": 0.99,
+            "train_seconds": 20.0,
+            "environment": env,
+            "params": {"seed": 7},
+        },
+    )
+    for name, vae in (("ae", False), ("vae_beta_1", True)):
+        evaluation = {
+            f"epoch_{e:03d}": _row(30.0 - e, 9.0 if not vae else 0.5, vae) for e in CHECKPOINTS
+        }
+        _write(
+            metrics / "eval" / f"{name}.json",
+            evaluation | {"seconds": 3.0, "environment": env, "baseline_confidence": 0.99},
+        )
+        _write(metrics / "train" / name / "metrics.json", {"train_seconds": 10.0})
+    curve = metrics / "train" / "vae_beta_1" / "plots" / "metrics" / "train" / "kl_share.tsv"
+    curve.parent.mkdir(parents=True, exist_ok=True)
+    curve.write_text("step\tkl_share\n1\t0.004\n5\t0.12\n")
+    (root / "plots" / "figures").mkdir(parents=True)
+    (root / "plots" / "figures" / "fig02_ae_latent.png").write_bytes(PNG)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    model, train, eval_p, figures = params.load(
+        "model", "train", "eval", "figures", path=REPO / "params.yaml"
+    )
+    return Settings(model=model, train=train, eval=eval_p, figures=figures)
+
+
+def _build(root: Path, settings: Settings, betas=(0.0, 1.0, 5.0)) -> Path:
+    evidence = load_evidence(root / "metrics", betas, CHECKPOINTS)
+    write_report(evidence, settings, root / "plots" / "figures", root / "report")
+    return root / "report"
+
+
+def test_report_builds_and_marks_missing_inputs(tmp_path: Path, settings: Settings) -> None:
+    minimal_tree(tmp_path)
+    out = _build(tmp_path, settings)
+    markdown = (out / "README.md").read_text()
+    assert "](../plots/figures/fig02_ae_latent.png)" in markdown
+    assert "run `dvc repro evaluate_vae@5`" in markdown
+    assert "run `dvc repro evaluate_vae@0`" in markdown
+    assert "`fig03_vae_redecodes.png` is missing; run `dvc repro figures`" in markdown
+    assert "| 7a | The KL share of the loss rises with epochs" in markdown
+    assert "| AE | 5 | 25 | 474 | — | — | — |" in markdown  # AE has no KL, ELBO or IWAE
+    assert "0.4 % → 12 %" in markdown  # the dvclive curve feeds the losses table
+    html = (out / "index.html").read_text()
+    for claim in ("1", "2", "3a", "10"):
+        assert f"<td>{claim}</td>" in html
+
+
+def test_report_builds_from_nothing(tmp_path: Path, settings: Settings) -> None:
+    out = _build(tmp_path, settings)
+    markdown = (out / "README.md").read_text()
+    assert "13 checked: 0 hold, 0 do not hold, 13 not measured" in markdown
+    assert "run `dvc repro train_classifier`" in markdown
+
+
+def test_html_is_self_contained(tmp_path: Path, settings: Settings) -> None:
+    minimal_tree(tmp_path)
+    html = (_build(tmp_path, settings) / "index.html").read_text()
+    links = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html, flags=re.I)
+    assert not [link for link in links if re.match(r"(?i)(https?:)?//", link)]
+    assert "<script" not in html.lower() and "<link" not in html.lower()
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert images == ["data:image/png;base64," + base64.b64encode(PNG).decode()]
+    assert "url(" not in html  # no CSS fetches either
+
+
+def test_no_partial_files_when_rendering_raises(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    minimal_tree(tmp_path)
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "README.md").write_text("old")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("rendering failed")
+
+    monkeypatch.setattr(report, "to_html", broken)
+    with pytest.raises(RuntimeError, match="rendering failed"):
+        _build(tmp_path, settings)
+    assert sorted(p.name for p in out.iterdir()) == ["README.md"]
+    assert (out / "README.md").read_text() == "old"
+
+
+def test_stage_script_runs_on_partial_metrics(tmp_path: Path) -> None:
+    minimal_tree(tmp_path)
+    shutil.copy(REPO / "params.yaml", tmp_path / "params.yaml")
+    command = [
+        sys.executable,
+        str(REPO / "stages" / "report.py"),
+        "--metrics",
+        "metrics",
+        "--figures",
+        "plots/figures",
+        "--out",
+        "report",
+    ]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "claim  10: holds" in done.stdout
+    assert (tmp_path / "report" / "index.html").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "n/m"),
+        (30.698, "30.7"),
+        (448.7, "449"),
+        (0.00012, "1.20e-04"),
+        (0.0, "0"),
+        (float("nan"), "n/a"),
+        (2, "2"),
+        ("x", "x"),
+    ],
+)
+def test_fmt(value: object, shown: str) -> None:
+    assert fmt(value) == shown
