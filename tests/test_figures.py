@@ -25,7 +25,7 @@ from vaelab.figure_decodes import normal_quantiles, pixel_std, posterior_density
 from vaelab.figure_inputs import FiguresError
 from vaelab.figures import make_figures
 from vaelab.models import build_autoencoder
-from vaelab.runs import beta_tag, model_name
+from vaelab.names import beta_tag, model_name
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_P = params.ModelParams(

@@ -59,28 +59,45 @@ def peak_matmul_flops(size: int = 2048, repeats: int = 5, device: str = "cpu") -
     return 2 * size**3 / best
 
 
-def fit_epochs(model: nn.Module, train_x: torch.Tensor, batch_size: int, lr: float, beta: float,
-               likelihood: objectives.Likelihood, epochs: int, seed: int = 0) -> list[EpochStats]:
+def fit_epochs(
+    model: nn.Module,
+    train_x: torch.Tensor,
+    batch_size: int,
+    lr: float,
+    beta: float,
+    likelihood: objectives.Likelihood,
+    epochs: int,
+    seed: int = 0,
+) -> list[EpochStats]:
     """Our loop: `vaelab.train.fit` (in-memory batches, fused Adam) for `epochs` epochs.
 
     train_x: (N, 784) on the model's device. Only the training steps are timed (fit's own
     `images_per_s`); the per-epoch test pass sees one batch so it costs nothing.
     """
     labels = torch.zeros(len(train_x), dtype=torch.long, device=train_x.device)
-    settings = FitSettings(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                           label="bench", eval_batch_size=batch_size)
+    settings = FitSettings(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        label="bench",
+        eval_batch_size=batch_size,
+    )
     objective = autoencoder_objective("vae", beta, likelihood)
     test = (train_x[:batch_size], labels[:batch_size])
     with contextlib.redirect_stdout(io.StringIO()):  # fit prints one line per epoch
         result = fit(model, objective, (train_x, labels), test, settings)
-    return [EpochStats(len(train_x), len(train_x) / row["images_per_s"], row["train/loss"])
-            for row in result.history]
+    return [
+        EpochStats(len(train_x), len(train_x) / row["images_per_s"], row["train/loss"])
+        for row in result.history
+    ]
 
 
 def mnist_dataset(root: str) -> torchvision.datasets.MNIST:
     """torchvision's MNIST over the pipeline's IDX files: one PIL image per `__getitem__`."""
-    return torchvision.datasets.MNIST(root=str(root), train=True, download=False,
-                                      transform=torchvision.transforms.ToTensor())
+    return torchvision.datasets.MNIST(
+        root=str(root), train=True, download=False, transform=torchvision.transforms.ToTensor()
+    )
 
 
 def naive_loader(root: str, batch_size: int) -> DataLoader:
@@ -88,8 +105,14 @@ def naive_loader(root: str, batch_size: int) -> DataLoader:
     return DataLoader(mnist_dataset(root), batch_size=batch_size, shuffle=True)
 
 
-def naive_epoch(model: nn.Module, loader: Iterable, optimizer: torch.optim.Optimizer, beta: float,
-                likelihood: objectives.Likelihood, max_batches: int | None = None) -> EpochStats:
+def naive_epoch(
+    model: nn.Module,
+    loader: Iterable,
+    optimizer: torch.optim.Optimizer,
+    beta: float,
+    likelihood: objectives.Likelihood,
+    max_batches: int | None = None,
+) -> EpochStats:
     """The pytorch/examples `vae/main.py` loop, with this study's loss (batch mean)."""
     device = next(model.parameters()).device
     model.train()
@@ -115,8 +138,14 @@ def median_rate(stats: list[EpochStats]) -> float:
 
 
 @torch.inference_mode()
-def iwae_samples_per_s(model: nn.Module, test_x: torch.Tensor, likelihood: objectives.Likelihood,
-                       k: int, eval_batch_size: int, repeats: int = 3) -> float:
+def iwae_samples_per_s(
+    model: nn.Module,
+    test_x: torch.Tensor,
+    likelihood: objectives.Likelihood,
+    k: int,
+    eval_batch_size: int,
+    repeats: int = 3,
+) -> float:
     """Importance samples (decodes) per second over the test set, batched as `evaluate` does.
 
     test_x: (N, 784). Best of `repeats` passes; each pass makes N·k samples.
@@ -128,8 +157,9 @@ def iwae_samples_per_s(model: nn.Module, test_x: torch.Tensor, likelihood: objec
     for _ in range(repeats):
         start = time.perf_counter()
         for i in range(0, len(test_x), per_batch):
-            metrics.importance_log_weights(model, test_x[i : i + per_batch], likelihood, k,
-                                           generator)
+            metrics.importance_log_weights(
+                model, test_x[i : i + per_batch], likelihood, k, generator
+            )
         _sync(test_x.device)
         best = min(best, time.perf_counter() - start)
     return len(test_x) * k / best
@@ -139,5 +169,6 @@ def check_raw_data(root: str) -> None:
     """Raise FileNotFoundError with the fix when the pipeline's MNIST is not there yet."""
     folder = raw_dir(root)
     if not folder.is_dir() or len(list(folder.glob("*-ubyte"))) < 4:
-        raise FileNotFoundError(f"{folder}: MNIST not found; run `make repro` first "
-                                "(or `dvc repro download`)")
+        raise FileNotFoundError(
+            f"{folder}: MNIST not found; run `make repro` first (or `dvc repro download`)"
+        )

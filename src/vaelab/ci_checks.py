@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vaelab import params
 from vaelab.io import read_json
-from vaelab.runs import model_name
+from vaelab.names import model_name
 
 MIN_CLASSIFIER_ACCURACY = 0.98
 REQUIRED_FIGURES = (

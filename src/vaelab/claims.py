@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from vaelab.runs import beta_tag, model_name
+from vaelab.names import beta_tag, model_name
 
 Verdict = Literal["holds", "does not hold", "not measured"]
 Numbers = dict[str, float | str]

@@ -17,6 +17,7 @@ from vaelab import metrics, objectives, params
 from vaelab.checkpoints import CheckpointError, checkpoint_path, load_into, read_checkpoint
 from vaelab.data import load_mnist
 from vaelab.models import AE, Classifier, build_autoencoder
+from vaelab.names import train_target
 from vaelab.runtime import environment, resolve_device, seed_everything, set_threads
 
 
@@ -175,13 +176,6 @@ def evaluate_checkpoint(
     )
     row |= _sample_scores(model, ref, shifted_z, eval_p, "shifted")[0]
     return row
-
-
-def train_target(kind: str, beta: float | None) -> str:
-    """The `dvc repro` target that makes a model's checkpoints."""
-    from vaelab.runs import beta_tag
-
-    return "train_ae" if kind == "ae" else f"train_vae@{beta_tag(beta)}"
 
 
 def evaluate_model(

@@ -18,8 +18,8 @@ from matplotlib.ticker import MaxNLocator
 from vaelab.figure_grids import new_figure
 from vaelab.figure_inputs import Study
 from vaelab.io import write_with
+from vaelab.names import beta_tag, model_name
 from vaelab.params import ModelParams
-from vaelab.runs import beta_tag, model_name
 
 CONFIDENCES = ("recon_confidence_ratio", "prior_confidence_ratio", "shifted_confidence_ratio")
 

@@ -17,11 +17,11 @@ from matplotlib.figure import Figure
 
 from vaelab import params
 from vaelab.checkpoints import CheckpointError, checkpoint_path, read_checkpoint
-from vaelab.evaluate import load_autoencoder, train_target
+from vaelab.evaluate import load_autoencoder
 from vaelab.figure_grids import save_figure
 from vaelab.io import read_json
 from vaelab.models import AE
-from vaelab.runs import beta_tag, model_name
+from vaelab.names import beta_tag, model_name, train_target
 
 # The test-split dvclive logs that figures 10–11 draw; the AE logs only loss and recon.
 VAE_CURVES = ("loss", "recon", "kl", "kl_share")

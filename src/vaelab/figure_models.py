@@ -34,7 +34,7 @@ from vaelab.figure_grids import (
     tile_corner,
 )
 from vaelab.figure_inputs import Study
-from vaelab.runs import beta_tag
+from vaelab.names import beta_tag
 
 
 def model_title(beta: float | None, epoch: int) -> str:

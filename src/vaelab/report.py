@@ -18,6 +18,7 @@ from typing import Any
 from vaelab import params
 from vaelab.claims import Claim, Evidence, NotMeasured, check_all
 from vaelab.io import read_json, write_text
+from vaelab.names import beta_tag, model_name
 from vaelab.report_html import (
     Block,
     Bullets,
@@ -28,7 +29,6 @@ from vaelab.report_html import (
     to_html,
     to_markdown,
 )
-from vaelab.runs import beta_tag, model_name
 
 TITLE = "Understanding the ELBO in VAEs and β-VAEs: a reproduction"
 CURVE_METRICS = ("loss", "recon", "kl", "kl_share", "beta_kl_share")

@@ -16,18 +16,9 @@ from vaelab import objectives, params
 from vaelab.checkpoints import checkpoint_path, save_checkpoint
 from vaelab.data import load_mnist
 from vaelab.models import Classifier, build_autoencoder
+from vaelab.names import model_name
 from vaelab.runtime import environment, resolve_device, seed_everything, set_threads
 from vaelab.train import FitSettings, fit
-
-
-def beta_tag(beta: float) -> str:
-    """β as DVC renders it in `models/vae/beta_${item.beta}`: 5 -> '5', 0.5 -> '0.5'."""
-    return str(int(beta)) if float(beta).is_integer() else str(beta)
-
-
-def model_name(kind: str, beta: float | None = None) -> str:
-    """'ae' or 'vae_beta_<β>': the name of a model's metrics and figures."""
-    return "ae" if kind == "ae" else f"vae_beta_{beta_tag(beta)}"
 
 
 def _prepare(seed: int, train_p: params.TrainParams) -> torch.device:

@@ -1,0 +1,147 @@
+"""What the pipeline costs as DVC runs it, measured in a throwaway clone of this repository.
+
+A clone (HEAD, empty DVC cache, the same venv) runs the full `dvc repro`, a no-op repro, the
+addition of one β, and a 4-point β sweep through `dvc queue` with one and with two workers.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vaelab.io import read_json
+from vaelab.names import model_name
+
+GIT_USER = ["-c", "user.name=vaelab-bench", "-c", "user.email=bench@localhost"]
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    stages: tuple[str, ...]
+
+
+class Clone:
+    """A git clone of `repo` in which commands run with this venv first on PATH."""
+
+    def __init__(self, repo: Path, folder: Path) -> None:
+        self.path = folder / "vaelab"
+        subprocess.run(["git", "clone", "-q", str(repo), str(self.path)], check=True)
+        self.env = dict(os.environ)
+        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env['PATH']}"
+        self.env["PYTHONPATH"] = str(self.path / "src")  # the clone's code, not the editable one
+
+    def output(self, *args: str) -> str:
+        done = subprocess.run(args, cwd=self.path, env=self.env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr}")
+        return done.stdout
+
+    def run(self, *args: str) -> Run:
+        """Run a command to completion; its wall time and the DVC stages it ran."""
+        start = time.perf_counter()
+        stdout = self.output(*args)
+        stages = tuple(
+            line.split("'")[1] for line in stdout.splitlines() if line.startswith("Running stage")
+        )
+        return Run(time.perf_counter() - start, stages)
+
+    def set_params(self, **changes: Any) -> None:
+        """Set dotted keys in the clone's params.yaml (comments are lost: the clone is ours)."""
+        path = self.path / "params.yaml"
+        raw = yaml.safe_load(path.read_text())
+        for dotted, value in changes.items():
+            section, key = dotted.split(".")
+            raw[section][key] = value
+        path.write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def _training_seconds(metrics: Path, betas: list[float]) -> float:
+    """Seconds spent in training steps (dvclive summaries) of every model of the study."""
+    names = ["classifier", model_name("ae"), *(model_name("vae", b) for b in betas)]
+    return sum(read_json(metrics / "train" / n / "metrics.json")["train_seconds"] for n in names)
+
+
+def _evaluate_seconds(metrics: Path, betas: list[float]) -> float:
+    names = [model_name("ae"), *(model_name("vae", b) for b in betas)]
+    return sum(read_json(metrics / "eval" / f"{n}.json")["seconds"] for n in names)
+
+
+def _sweep(clone: Clone, betas: list[float], new_betas: list[float], workers: int) -> float:
+    """Wall seconds for `dvc queue` to run one experiment per new β with `workers` workers.
+
+    Each worker gets cores // workers torch threads so the workers do not oversubscribe.
+    """
+    threads = max(1, len(os.sched_getaffinity(0)) // workers)
+    for beta in new_betas:
+        clone.run(
+            "dvc", "exp", "run", "--queue",
+            "-S", f"vae.betas={[*betas, beta]}", "-S", f"train.threads={threads}",
+        )  # fmt: skip
+    start = time.perf_counter()
+    clone.run("dvc", "queue", "start", "-j", str(workers))
+    while True:
+        time.sleep(2)
+        listing = clone.output("dvc", "queue", "status")
+        if not any(word in listing for word in ("Queued", "Running")):
+            break
+    seconds = time.perf_counter() - start
+    if "Failed" in listing:
+        raise RuntimeError(f"a sweep experiment failed; see `dvc queue logs`:\n{listing}")
+    clone.run("dvc", "queue", "stop")
+    return seconds
+
+
+def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, Any]:
+    """Every pipeline row of the benchmark; minutes, since it runs the whole study."""
+    with tempfile.TemporaryDirectory(prefix="vaelab-bench-") as folder:
+        clone = Clone(repo, Path(folder))
+        betas = yaml.safe_load((clone.path / "params.yaml").read_text())["vae"]["betas"]
+        full = clone.run("dvc", "repro")
+        metrics = clone.path / "metrics"
+        training = _training_seconds(metrics, betas)
+        noop = clone.run("dvc", "repro")
+        clone.run("git", *GIT_USER, "commit", "-qam", "bench: the full run")
+        figures_seconds = read_json(metrics / "figures.json")["seconds"]
+        evaluate_seconds = _evaluate_seconds(metrics, betas)
+
+        new_beta = 2
+        clone.set_params(**{"vae.betas": [*betas, new_beta]})
+        own = clone.run("dvc", "repro", f"evaluate_vae@{new_beta}")
+        rest = clone.run("dvc", "repro")
+        clone.run("git", "checkout", "-q", "--", ".")
+
+        sweeps = {}
+        sweep_betas = iter([3, 4, 6, 7, 8, 9, 11, 12])
+        for workers in sweep_workers:
+            new = [next(sweep_betas) for _ in range(4)]
+            sweeps[workers] = _sweep(clone, betas, new, workers)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    one, two = sweep_workers
+    return {
+        "full_repro_seconds": full.seconds,
+        "full_repro_stages": len(full.stages),
+        "training_step_seconds": training,
+        "outside_training_share": 1 - training / full.seconds,
+        "evaluate_seconds": evaluate_seconds,
+        "figures_seconds": figures_seconds,
+        "noop_repro_seconds": noop.seconds,
+        "noop_repro_stages": list(noop.stages),
+        "add_beta_stages": [*own.stages, *rest.stages],
+        "add_beta_seconds": own.seconds + rest.seconds,
+        "one_model_seconds": own.seconds,
+        "add_beta_ratio": (own.seconds + rest.seconds) / own.seconds,
+        f"sweep_4_j{one}_seconds": sweeps[one],
+        f"sweep_4_j{two}_seconds": sweeps[two],
+        "sweep_speedup": sweeps[one] / sweeps[two],
+        "peak_rss_mb": peak_rss_mb,
+    }
