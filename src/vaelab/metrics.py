@@ -64,7 +64,7 @@ def class_entropy_bits(predictions: torch.Tensor, n_classes: int = 10) -> tuple[
     counts = torch.bincount(predictions, minlength=n_classes).double()
     p = counts / counts.sum()
     entropy = -(p[p > 0] * p[p > 0].log2()).sum()
-    return float(entropy), counts.long().tolist()
+    return float(entropy) + 0.0, counts.long().tolist()  # + 0.0: one class gives 0, not -0
 
 
 def _sqrtm_psd(matrix: torch.Tensor) -> torch.Tensor:
