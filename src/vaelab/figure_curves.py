@@ -134,19 +134,14 @@ def fig_confidence(study: Study, table: pd.DataFrame, betas: tuple[float, ...], 
 
 
 def draw_path(ax: Axes, rows: pd.DataFrame, colour: Any, beta: float) -> None:
-    """One β's checkpoints in epoch order; a hollow first epoch and β named at the last."""
+    """One β's checkpoints in epoch order, the first epoch hollow; the legend names β.
+
+    No text labels: collapsed β (all at rate ≈ 0) would print them on top of each other.
+    """
     rows = rows.sort_values("epoch")
     rate, distortion = rows.rate_kl.to_numpy(), rows.distortion_recon.to_numpy()
     ax.plot(rate, distortion, "-o", color=colour, ms=4, label=f"β = {beta_tag(beta)}")
     ax.plot(rate[0], distortion[0], "o", ms=7, mfc="white", mec=colour)
-    ax.annotate(
-        f"β={beta_tag(beta)}",
-        (rate[-1], distortion[-1]),
-        xytext=(5, 4),
-        textcoords="offset points",
-        color=colour,
-        fontsize="small",
-    )
 
 
 def fig16_rate_distortion(study: Study, table: pd.DataFrame) -> None:
