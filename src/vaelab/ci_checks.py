@@ -13,21 +13,9 @@ from pathlib import Path
 from vaelab import params
 from vaelab.io import read_json
 from vaelab.names import model_name
+from vaelab.report import expected_figures
 
 MIN_CLASSIFIER_ACCURACY = 0.98
-REQUIRED_FIGURES = (
-    "fig02_ae_latent.png",
-    "fig03_vae_redecodes.png",
-    "fig04_vae_latent_posterior.png",
-    "fig09_beta_pair.png",
-    "fig10_losses.png",
-    "fig11_losses.png",
-    "fig12_confidence.png",
-    "fig13_confidence.png",
-    "fig14_shifted_samples.png",
-    "fig15_manifold.png",
-    "fig16_rate_distortion.png",
-)
 
 
 def _dvc(*args: str) -> str:
@@ -46,10 +34,9 @@ def problems() -> list[str]:
     if "Running stage" in second:
         found.append(f"a second dvc repro ran stages:\n{second}")
     train_p, vae_p = params.load("train", "vae")
-    figures = [*REQUIRED_FIGURES, *(f"fig05-08_epoch_{e:03d}.png" for e in train_p.checkpoints)]
     found += [
         f"missing figure plots/figures/{name}"
-        for name in figures
+        for name in expected_figures(train_p.checkpoints)
         if not Path("plots/figures", name).is_file()
     ]
     found += [
