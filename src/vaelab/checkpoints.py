@@ -29,7 +29,14 @@ def save_checkpoint(
         "epoch": epoch,
         **meta,
     }
-    write_with(path, lambda tmp: torch.save(state, tmp))
+    write_with(path, lambda tmp: _save_bytes(state, tmp))
+
+
+def _save_bytes(state: dict[str, Any], tmp: Path) -> None:
+    """torch.save to a file object: given a path, torch names the zip's inner folder after the
+    (random) temporary file name, so equal weights would hash differently in DVC."""
+    with open(tmp, "wb") as handle:
+        torch.save(state, handle)
 
 
 def read_checkpoint(path: Path | str, rebuild_hint: str = "dvc repro") -> dict[str, Any]:
