@@ -11,6 +11,7 @@ from vaelab.checkpoints import CheckpointError, checkpoint_path, load_into, read
 from vaelab.data import load_mnist
 from vaelab.models import VAE
 from vaelab.runs import autoencoder_objective, train_autoencoder
+from vaelab.runtime import seed_everything
 from vaelab.train import FitSettings, TrainingDivergedError, fit
 
 
@@ -129,3 +130,10 @@ def test_loading_a_checkpoint_of_another_shape_names_both(small_mnist_root, tmp_
 def test_missing_checkpoint_names_the_stage(tmp_path):
     with pytest.raises(CheckpointError, match="dvc repro train_vae@5"):
         read_checkpoint(tmp_path / "epoch_001.pt", "dvc repro train_vae@5")
+
+
+def test_seed_everything_turns_deterministic_kernels_on():
+    torch.use_deterministic_algorithms(False)
+    seed_everything(0)
+    assert torch.are_deterministic_algorithms_enabled()
+    assert torch.initial_seed() == 0
