@@ -57,25 +57,6 @@ def test_same_seed_gives_bit_identical_checkpoints(small_mnist_root, tmp_path):
     assert (tmp_path / "live_a" / "metrics.json").read_text() != ""
 
 
-def test_thread_count_does_not_change_the_weights(small_mnist_root, tmp_path):
-    """Why `train.threads` is not a DVC dependency: 1 and 2 threads train the same bits."""
-    model_p, train_p = small_params(checkpoints=(1,))
-    for threads in (1, 2):
-        train_autoencoder(
-            "vae",
-            1.0,
-            model_p,
-            dataclasses.replace(train_p, threads=threads),
-            small_mnist_root,
-            tmp_path / f"t{threads}",
-            tmp_path / f"live_{threads}",
-        )
-    a, b = (read_checkpoint(checkpoint_path(tmp_path / f"t{n}", 1)) for n in (1, 2))
-    assert (a["environment"]["threads"], b["environment"]["threads"]) == (1, 2)
-    for key in a["model"]:
-        assert torch.equal(a["model"][key], b["model"][key]), key
-
-
 def test_different_seed_gives_different_weights(small_mnist_root, tmp_path):
     model_p, train_p = small_params(checkpoints=(1,))
     train_autoencoder(

@@ -96,8 +96,8 @@ ROWS = (
     ("add one β: dvc repro (s)", "add_beta_seconds", "{:.1f}"),
     ("  its train + evaluate alone (s)", "one_model_seconds", "{:.1f}"),
     ("  ratio (target ≤ 1.3)", "add_beta_ratio", "{:.2f}"),
-    ("4-point β sweep, dvc queue -j 1 (s)", "sweep_4_j1_seconds", "{:.1f}"),
-    ("4-point β sweep, dvc queue -j 2 (s)", "sweep_4_j2_seconds", "{:.1f}"),
+    ("4-point β training sweep, dvc queue -j 1 (s)", "sweep_4_j1_seconds", "{:.1f}"),
+    ("4-point β training sweep, dvc queue -j 2 (s)", "sweep_4_j2_seconds", "{:.1f}"),
     ("  speedup", "sweep_speedup", "{:.2f}×"),
     ("peak RSS of any process (MB, target ≤ 2048)", "peak_rss_mb", "{:.0f}"),
 )

@@ -1,7 +1,8 @@
 """What the pipeline costs as DVC runs it, measured in a throwaway clone of this repository.
 
 A clone (HEAD, empty DVC cache, the same venv) runs the full `dvc repro`, a no-op repro, the
-addition of one β, and a 4-point β sweep through `dvc queue` with one and with two workers.
+addition of one β, and a 4-point β training sweep through `dvc queue` with one and with two
+workers.
 """
 
 from __future__ import annotations
@@ -77,15 +78,19 @@ def _evaluate_seconds(metrics: Path, betas: list[float]) -> float:
 
 
 def _sweep(clone: Clone, betas: list[float], new_betas: list[float], workers: int) -> float:
-    """Wall seconds for `dvc queue` to run one experiment per new β with `workers` workers.
+    """Wall seconds for `dvc queue` to train one new β per experiment with `workers` workers.
 
-    Each worker gets cores // workers torch threads so the workers do not oversubscribe.
+    Each worker gets cores // workers torch threads so the workers do not oversubscribe. The
+    thread count is a dependency of every stage that reads it, so each experiment targets only
+    its `train_vae@β` (upstream of it is `download` alone): the sweep times the training, not a
+    retraining of the other models at another thread count.
     """
     threads = max(1, len(os.sched_getaffinity(0)) // workers)
     for beta in new_betas:
         clone.run(
             "dvc", "exp", "run", "--queue",
             "-S", f"vae.betas={[*betas, beta]}", "-S", f"train.threads={threads}",
+            f"train_vae@{beta}",
         )  # fmt: skip
     start = time.perf_counter()
     clone.run("dvc", "queue", "start", "-j", str(workers))
