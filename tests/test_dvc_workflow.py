@@ -120,3 +120,35 @@ def test_remote_carries_results_to_a_second_clone(repo_copy, tmp_path):
     assert "up to date" in status, status
     repro = run(clone, "dvc", "repro", TARGET)
     assert "didn't change, skipping" in repro and "Running stage" not in repro
+
+
+def test_failed_queued_experiment_shows_its_error_and_the_others_run(repo_copy):
+    run(repo_copy, "dvc", "exp", "run", "--queue", "-n", "bad", "-S", "classifier.lr=-1", TARGET)
+    run(
+        repo_copy,
+        "dvc",
+        "exp",
+        "run",
+        "--queue",
+        "-n",
+        "good",
+        "-S",
+        "data.timeout_s=4",
+        "download",
+    )
+    run(repo_copy, "dvc", "queue", "start", "-j", "1")
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        status = run(repo_copy, "dvc", "queue", "status")
+        if "Queued" not in status and "Running" not in status:
+            break
+        time.sleep(1)
+    run(repo_copy, "dvc", "queue", "stop")
+    rows = {
+        line.split()[1]: line.split()[-1]
+        for line in status.splitlines()
+        if "bad" in line or "good" in line
+    }
+    assert rows == {"bad": "Failed", "good": "Success"}, status
+    logs = run(repo_copy, "dvc", "queue", "logs", "bad")
+    assert "classifier.lr = -1.0; expected a value > 0" in logs, logs
