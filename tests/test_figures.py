@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -22,6 +23,7 @@ from PIL import Image
 from vaelab import params
 from vaelab.checkpoints import CheckpointError, checkpoint_path, save_checkpoint
 from vaelab.figure_decodes import normal_quantiles, pixel_std, posterior_density, redecodes
+from vaelab.figure_grids import TILE_PADDING, tile
 from vaelab.figure_inputs import FiguresError
 from vaelab.figures import make_figures
 from vaelab.models import build_autoencoder
@@ -269,3 +271,14 @@ def test_quantile_grid_and_posterior_raster():
     )
     assert float(density.sum()) * cell == pytest.approx(1.0, abs=0.02)
     assert math.isclose(extent[1] - extent[0], extent[3] - extent[2])
+
+
+@pytest.mark.parametrize(("count", "per_row"), [(64, 8), (5, 8), (10, 4), (400, 20), (1, 3)])
+def test_tile_matches_torchvision_make_grid(count, per_row):
+    from torchvision.utils import make_grid
+
+    images = torch.rand((count, 784), generator=torch.Generator().manual_seed(count))
+    expected = make_grid(
+        images.reshape(-1, 1, 28, 28), nrow=per_row, padding=TILE_PADDING, pad_value=1.0
+    )[0].numpy()
+    assert np.array_equal(tile(images, per_row), expected)
