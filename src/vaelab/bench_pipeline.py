@@ -110,6 +110,7 @@ def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, An
     """Every pipeline row of the benchmark; minutes, since it runs the whole study."""
     with tempfile.TemporaryDirectory(prefix="vaelab-bench-") as folder:
         clone = Clone(repo, Path(folder))
+        # As written (5, not params.load's 5.0): stage names like train_vae@5 come from it.
         betas = yaml.safe_load((clone.path / "params.yaml").read_text())["vae"]["betas"]
         full = clone.run("dvc", "repro")
         metrics = clone.path / "metrics"
