@@ -17,8 +17,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	.venv/bin/ruff check src stages tests dvc_plots
-	.venv/bin/ruff format --check src stages tests dvc_plots
+	.venv/bin/ruff check src stages tests dvc_plots .ci
+	.venv/bin/ruff format --check src stages tests dvc_plots .ci
 
 bench: $(STAMP)
 	$(PY) -m vaelab.bench

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from vaelab import params
-from vaelab.download import DownloadError, fetch_mnist
+from vaelab.data.download import fetch_mnist
+from vaelab.data.files import raw_dir
+from vaelab.data.verify import DownloadError
 from vaelab.io import write_json
 
 
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for source, reason in summary["failed"].items():
         print(f"download: {source}: failed: {reason}")
-    raw = args.out / "MNIST" / "raw"
+    raw = raw_dir(args.out)
     print(f"download: {summary['source']}: ok, 4 files verified in {raw} ({summary['seconds']} s)")
     write_json(args.summary, summary)
     return 0

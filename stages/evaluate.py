@@ -8,6 +8,7 @@ from vaelab import params
 from vaelab.checkpoints import CheckpointError
 from vaelab.evaluate import evaluate_model
 from vaelab.io import write_json
+from vaelab.names import epoch_key
 
 
 def main() -> int:
@@ -28,7 +29,7 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     write_json(args.out, result)
-    last = result[f"epoch_{train_p.epochs:03d}"]
+    last = result[epoch_key(train_p.epochs)]
     print(
         f"{args.out}: epoch {train_p.epochs} recon {last['recon']:.2f}, "
         f"prior confidence ratio {last['prior_confidence_ratio']:.3f} "

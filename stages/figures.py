@@ -6,8 +6,8 @@ from pathlib import Path
 
 from vaelab import params
 from vaelab.checkpoints import CheckpointError
-from vaelab.figure_inputs import FiguresError
-from vaelab.figures import make_figures
+from vaelab.figures.inputs import FiguresError
+from vaelab.figures.make import make_figures
 from vaelab.io import write_json
 
 

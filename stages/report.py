@@ -7,8 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from vaelab import params
-from vaelab.report import Settings, load_evidence, write_report
+from vaelab import labels, params
+from vaelab.report.evidence import load_evidence
+from vaelab.report.settings import Settings
+from vaelab.report.write import write_report
 
 
 def main() -> int:
@@ -25,7 +27,8 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     settings = Settings(model=model_p, train=train_p, eval=eval_p, figures=figures_p)
-    evidence = load_evidence(args.metrics, vae_p.betas, train_p.checkpoints)
+    shifted = labels.shifted_name(eval_p)
+    evidence = load_evidence(args.metrics, vae_p.betas, train_p.checkpoints, shifted)
     claims = write_report(evidence, settings, args.figures, args.out)
     for claim in claims:
         print(f"claim {claim.key:>3}: {claim.verdict}")

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from vaelab.download import DownloadError, fetch_mnist, verify_raw_dir
+from vaelab.data.download import fetch_mnist
+from vaelab.data.files import FILES, raw_dir
+from vaelab.data.idx import write_idx
+from vaelab.data.mnist import load_mnist
+from vaelab.data.verify import DownloadError, verify_raw_dir
 from vaelab.params import DataParams
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,27 +33,18 @@ def mnist_root() -> Path:
     return MNIST_CACHE
 
 
-def _write_idx(path: Path, array) -> None:
-    import struct
-
-    header = struct.pack(">I", 0x0800 + array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(header + array.numpy().tobytes())
-
-
 @pytest.fixture(scope="session")
 def small_mnist_root(mnist_root, tmp_path_factory) -> Path:
     """The first 2 048 training and 512 test images of the real MNIST, as IDX files.
 
     For unit tests of training: real digits, a few seconds per epoch at most.
     """
-    from vaelab.data import FILES, load_mnist, raw_dir
-
     root = tmp_path_factory.mktemp("small_mnist")
     raw = raw_dir(root)
     raw.mkdir(parents=True)
     train, test = load_mnist(mnist_root)
     for split, n in ((train, 2048), (test, 512)):
         names = FILES["train" if split is train else "test"]
-        _write_idx(raw / names[0], split.images[:n])
-        _write_idx(raw / names[1], split.labels[:n].to(dtype=__import__("torch").uint8))
+        write_idx(raw / names[0], split.images[:n].numpy())
+        write_idx(raw / names[1], split.labels[:n].numpy().astype("uint8"))
     return root

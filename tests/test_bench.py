@@ -1,6 +1,6 @@
 """`make bench` without the dataset: a clear error naming the fix, and nothing written."""
 
-from vaelab import bench
+from vaelab.bench import run as bench
 
 
 def test_bench_without_data_says_to_run_make_repro(tmp_path, capsys):

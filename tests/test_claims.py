@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from vaelab.claims import Evidence, check_all, trend
+from vaelab.report.claims import check_all
+from vaelab.report.evidence import Evidence
+from vaelab.report.trend import trend
 
 BETAS = (0.0, 1.0, 5.0, 50.0, 200.0, 500.0)
 CHECKPOINTS = (1, 5, 10, 20)
@@ -52,6 +54,7 @@ def study_like() -> dict[str, Any]:
     return {
         "betas": BETAS,
         "checkpoints": CHECKPOINTS,
+        "shifted_name": "N(1, 0.5²)",
         "evals": evals,
         "figures": {"redecode_pixel_std": {"vae": 0.01, "ae": 0.0}, "example_beta": 1.0},
         "classifier": {"test_accuracy": 0.98, "baseline_confidence": 0.99},

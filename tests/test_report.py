@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from vaelab import params, report
-from vaelab.report import Settings, fmt, load_evidence, write_report
+from vaelab import labels, params
+from vaelab.report import write
+from vaelab.report.cells import fmt
+from vaelab.report.evidence import load_evidence
+from vaelab.report.settings import Settings
+from vaelab.report.write import write_report
 
 REPO = Path(__file__).resolve().parents[1]
 # A valid 1×1 PNG: enough for the report, which only embeds or links the file.
@@ -91,7 +95,8 @@ def settings() -> Settings:
 
 
 def _build(root: Path, settings: Settings, betas=(0.0, 1.0, 5.0)) -> Path:
-    evidence = load_evidence(root / "metrics", betas, CHECKPOINTS)
+    shifted = labels.shifted_name(settings.eval)
+    evidence = load_evidence(root / "metrics", betas, CHECKPOINTS, shifted)
     write_report(evidence, settings, root / "plots" / "figures", root / "report")
     return root / "report"
 
@@ -141,7 +146,7 @@ def test_no_partial_files_when_rendering_raises(
     def broken(*args, **kwargs):
         raise RuntimeError("rendering failed")
 
-    monkeypatch.setattr(report, "to_html", broken)
+    monkeypatch.setattr(write, "to_html", broken)
     with pytest.raises(RuntimeError, match="rendering failed"):
         _build(tmp_path, settings)
     assert sorted(p.name for p in out.iterdir()) == ["README.md"]

@@ -8,9 +8,10 @@ import torch
 
 from vaelab import objectives, params
 from vaelab.checkpoints import CheckpointError, checkpoint_path, load_into, read_checkpoint
-from vaelab.data import load_mnist
+from vaelab.data.mnist import load_mnist
 from vaelab.models import VAE
-from vaelab.runs import autoencoder_objective, train_autoencoder
+from vaelab.objectives import autoencoder_objective
+from vaelab.runs import train_autoencoder
 from vaelab.runtime import seed_everything
 from vaelab.train import FitSettings, TrainingDivergedError, fit
 

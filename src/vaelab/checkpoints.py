@@ -1,4 +1,5 @@
-"""Checkpoints as plain dicts (model, optimizer, epoch, params, environment), saved atomically."""
+"""Checkpoints as plain dicts (model, optimizer, epoch, params, environment): saved atomically,
+loaded strictly into the model they were trained as."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from vaelab import params
 from vaelab.io import write_with
+from vaelab.models import AE, Classifier, build_autoencoder
+from vaelab.names import CLASSIFIER_TARGET, checkpoint_file, kind_of, train_target
 
 
 class CheckpointError(RuntimeError):
@@ -17,7 +21,7 @@ class CheckpointError(RuntimeError):
 
 def checkpoint_path(model_dir: Path | str, epoch: int) -> Path:
     """1-indexed file names: epoch_001.pt is the model after its first epoch."""
-    return Path(model_dir) / f"epoch_{epoch:03d}.pt"
+    return Path(model_dir) / checkpoint_file(epoch)
 
 
 def save_checkpoint(
@@ -59,3 +63,31 @@ def load_into(model: nn.Module, checkpoint: dict[str, Any], path: Path | str) ->
         )
     model.load_state_dict(checkpoint["model"], strict=True)
     return model
+
+
+def load_classifier(path: Path) -> Classifier:
+    """The digit classifier in eval mode, built from the params saved with it."""
+    checkpoint = read_checkpoint(path, f"dvc repro {CLASSIFIER_TARGET}")
+    clf_p = checkpoint["params"]
+    model = Classifier(clf_p["hidden"], clf_p["dropout"])
+    return load_into(model, checkpoint, path).eval()
+
+
+def load_autoencoder(path: Path, beta: float | None, model_p: params.ModelParams) -> AE:
+    """The AE (β None) or a β-VAE in eval mode; refuses another kind or other model params."""
+    kind, target = kind_of(beta), train_target(beta)
+    checkpoint = read_checkpoint(path, f"dvc repro {target}")
+    if checkpoint.get("kind") != kind:
+        raise CheckpointError(
+            f"{path} holds a {checkpoint.get('kind')!r} model, not {kind!r}; "
+            f"rerun `dvc repro {target}`"
+        )
+    trained_with = checkpoint.get("params", {}).get("model")
+    if trained_with != params.as_dict(model_p):
+        raise CheckpointError(
+            f"{path} was trained with model params {trained_with}, but "
+            f"params.yaml now says {params.as_dict(model_p)}; rerun "
+            f"`dvc repro {target}`"
+        )
+    model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim)
+    return load_into(model, checkpoint, path).eval()

@@ -1,4 +1,4 @@
-"""Stage `evaluate`: every checkpoint of one model measured on the 10 000 test images.
+"""Stage `evaluate`: every checkpoint of one model measured on the test images.
 
 Deterministic: every draw comes from one generator seeded by `eval.seed`, and everything
 runs under `torch.inference_mode` in large batches.
@@ -14,10 +14,10 @@ from typing import Any
 import torch
 
 from vaelab import metrics, objectives, params
-from vaelab.checkpoints import CheckpointError, checkpoint_path, load_into, read_checkpoint
-from vaelab.data import load_mnist
-from vaelab.models import AE, Classifier, build_autoencoder
-from vaelab.names import train_target
+from vaelab.checkpoints import checkpoint_path, load_autoencoder, load_classifier
+from vaelab.data.mnist import load_mnist
+from vaelab.models import AE, Classifier
+from vaelab.names import epoch_key
 from vaelab.runtime import environment, resolve_device, seed_everything, set_threads
 
 
@@ -32,49 +32,13 @@ class Reference:
     real_vs_real_fid: float
 
 
-def load_classifier(path: Path) -> Classifier:
-    checkpoint = read_checkpoint(path, "dvc repro train_classifier")
-    clf_p = checkpoint["params"]
-    model = Classifier(clf_p["hidden"], clf_p["dropout"])
-    return load_into(model, checkpoint, path).eval()
-
-
-def load_autoencoder(path: Path, kind: str, model_p: params.ModelParams, target: str) -> AE:
-    checkpoint = read_checkpoint(path, f"dvc repro {target}")
-    if checkpoint.get("kind") != kind:
-        raise CheckpointError(
-            f"{path} holds a {checkpoint.get('kind')!r} model, not {kind!r}; "
-            f"rerun `dvc repro {target}`"
-        )
-    trained_with = checkpoint.get("params", {}).get("model")
-    if trained_with != params.as_dict(model_p):
-        raise CheckpointError(
-            f"{path} was trained with model params {trained_with}, but "
-            f"params.yaml now says {params.as_dict(model_p)}; rerun "
-            f"`dvc repro {target}`"
-        )
-    model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim)
-    return load_into(model, checkpoint, path).eval()
-
-
-@torch.inference_mode()
-def classify(classifier: Classifier, images: torch.Tensor, batch_size: int):
-    """(confidence (N,), predicted class (N,), penultimate features (N, H)) in batches."""
-    outputs = []
-    for start in range(0, len(images), batch_size):
-        features = classifier.features(images[start : start + batch_size])
-        probs = classifier.head(features).softmax(dim=1)
-        outputs.append((probs.amax(dim=1), probs.argmax(dim=1), features))
-    return tuple(torch.cat(parts) for parts in zip(*outputs, strict=True))
-
-
 def build_reference(
     classifier: Classifier, train_x: torch.Tensor, test_x: torch.Tensor, eval_p: params.EvalParams
 ) -> Reference:
-    confidence, _, test_features = classify(classifier, test_x, eval_p.batch_size)
+    confidence, _, test_features = classifier.predict(test_x, eval_p.batch_size)
     subset = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(eval_p.seed))
-    _, _, train_features = classify(
-        classifier, train_x[subset[: eval_p.fid_reference_size]], eval_p.batch_size
+    _, _, train_features = classifier.predict(
+        train_x[subset[: eval_p.fid_reference_size]], eval_p.batch_size
     )
     return Reference(
         classifier,
@@ -122,7 +86,7 @@ def _sample_scores(
 ) -> tuple[dict[str, Any], torch.Tensor]:
     with torch.inference_mode():
         images = torch.sigmoid(model.decode(z))
-    confidence, predicted, features = classify(ref.classifier, images, eval_p.batch_size)
+    confidence, predicted, features = ref.classifier.predict(images, eval_p.batch_size)
     entropy, counts = metrics.class_entropy_bits(predicted)
     scores = {
         f"{prefix}_confidence_ratio": float(confidence.mean()) / ref.baseline_confidence,
@@ -164,7 +128,7 @@ def evaluate_checkpoint(
         terms["mu"], eval_p.active_unit_threshold
     )
     row["aggregate_posterior"] = metrics.aggregate_posterior(terms["mu"], logvar)
-    confidence, _, _ = classify(ref.classifier, terms["images"], eval_p.batch_size)
+    confidence, _, _ = ref.classifier.predict(terms["images"], eval_p.batch_size)
     row["recon_confidence_ratio"] = float(confidence.mean()) / ref.baseline_confidence
     n, dim = eval_p.n_prior_samples, model.latent_dim
     prior_z = torch.randn((n, dim), generator=generator)
@@ -198,7 +162,6 @@ def evaluate_model(
         load_classifier(classifier_path), train.flat_float(), test.flat_float(), eval_p
     )
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
-    target = train_target(kind, beta)
     result: dict[str, Any] = {
         "kind": kind,
         "beta": beta,
@@ -207,9 +170,9 @@ def evaluate_model(
     }
     for epoch in train_p.checkpoints:
         path = checkpoint_path(model_dir, epoch)
-        model = load_autoencoder(path, kind, model_p, target)
+        model = load_autoencoder(path, beta, model_p)
         generator = torch.Generator().manual_seed(eval_p.seed + epoch)
-        result[f"epoch_{epoch:03d}"] = evaluate_checkpoint(
+        result[epoch_key(epoch)] = evaluate_checkpoint(
             model, beta, ref, likelihood, eval_p, generator
         )
     result["environment"] = environment(device)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from vaelab.data import N_CLASSES, PIXELS
+from vaelab.data.files import N_CLASSES, PIXELS
 
 # exp(±20) stays finite in float32 and no MNIST posterior needs a wider σ.
 LOGVAR_RANGE = (-20.0, 20.0)
@@ -96,6 +96,23 @@ class Classifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, 784) -> logits (B, 10)."""
         return self.head(self.features(x))
+
+    @torch.inference_mode()
+    def predict(
+        self, images: torch.Tensor, batch_size: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Top-class probability (the study's 'confidence') (N,), predicted digit (N,) and
+        penultimate features (N, H) of images (N, 784), in eval mode and in batches."""
+        self.eval()
+        outputs = []
+        for start in range(0, len(images), batch_size):
+            features = self.features(images[start : start + batch_size])
+            probs = self.head(features).softmax(dim=1)
+            outputs.append((probs.amax(dim=1), probs.argmax(dim=1), features))
+        confidence, predicted, features = (
+            torch.cat(parts) for parts in zip(*outputs, strict=True)
+        )
+        return confidence, predicted, features
 
 
 def build_autoencoder(kind: str, hidden: Sequence[int], latent_dim: int) -> AE:

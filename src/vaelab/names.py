@@ -1,9 +1,40 @@
-"""How a model is named in paths, metrics files and `dvc repro` targets: one place for all.
+"""Every name a model, file, key or stage is known by: one place, so a spelling changes once.
 
-Kept free of torch so the report and figures stages do not depend on the training code.
+β None is the plain autoencoder; every β (0 included) is a VAE. Kept free of torch, so the
+report stage does not depend on the training code.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+# The figures stage's PNGs, in the study's order (per-epoch and per-half names are built below).
+FIG_AE_LATENT = "fig02_ae_latent.png"
+FIG_REDECODES = "fig03_vae_redecodes.png"
+FIG_POSTERIOR = "fig04_vae_latent_posterior.png"
+FIG_BETA_PAIR = "fig09_beta_pair.png"
+FIG_SHIFTED = "fig14_shifted_samples.png"
+FIG_MANIFOLD = "fig15_manifold.png"
+FIG_RATE_DISTORTION = "fig16_rate_distortion.png"
+LOSS_FIGURES = (10, 11)  # the study's figure numbers: one half of figures.curve_betas each
+CONFIDENCE_FIGURES = (12, 13)
+
+CLASSIFIER = "classifier"  # the digit classifier's name in metrics/train
+DOWNLOAD_TARGET = "download"
+CLASSIFIER_TARGET = "train_classifier"
+FIGURES_TARGET = "figures"
+
+# Summaries under metrics/: of the download, the classifier, the figures stage, and of each
+# training run (dvclive's summary in its folder).
+DATA_SUMMARY = "data.json"
+CLASSIFIER_SUMMARY = "classifier.json"
+FIGURES_NUMBERS = "figures.json"
+TRAIN_SUMMARY = "metrics.json"
+
+# The CSV tables the figures stage writes for `dvc plots`.
+RATE_DISTORTION_CSV = "rate_distortion.csv"
+CONFIDENCE_CSV = "confidence.csv"
 
 
 def beta_tag(beta: float) -> str:
@@ -11,11 +42,95 @@ def beta_tag(beta: float) -> str:
     return str(int(beta)) if float(beta).is_integer() else str(beta)
 
 
+def kind_of(beta: float | None) -> str:
+    """'ae' for β None, else 'vae'."""
+    return "ae" if beta is None else "vae"
+
+
 def model_name(kind: str, beta: float | None = None) -> str:
     """'ae' or 'vae_beta_<β>': the name of a model's metrics and figures."""
     return "ae" if kind == "ae" else f"vae_beta_{beta_tag(beta)}"
 
 
-def train_target(kind: str, beta: float | None) -> str:
+def model_name_of(beta: float | None) -> str:
+    """model_name of the AE (β None) or of the β-VAE."""
+    return model_name(kind_of(beta), beta)
+
+
+def epoch_key(epoch: int) -> str:
+    """'epoch_005': a checkpoint's key in metrics JSON and the stem of its file."""
+    return f"epoch_{epoch:03d}"
+
+
+def checkpoint_file(epoch: int) -> str:
+    """1-indexed: epoch_001.pt is the model after its first epoch."""
+    return f"{epoch_key(epoch)}.pt"
+
+
+def _stage_suffix(beta: float | None) -> str:
+    return "ae" if beta is None else f"vae@{beta_tag(beta)}"
+
+
+def train_target(beta: float | None) -> str:
     """The `dvc repro` target that makes a model's checkpoints."""
-    return "train_ae" if kind == "ae" else f"train_vae@{beta_tag(beta)}"
+    return f"train_{_stage_suffix(beta)}"
+
+
+def eval_target(beta: float | None) -> str:
+    """The `dvc repro` target that writes a model's metrics/eval JSON."""
+    return f"evaluate_{_stage_suffix(beta)}"
+
+
+def model_dir(models: Path, beta: float | None) -> Path:
+    """models/ae or models/vae/beta_<β>: where a model's checkpoints live."""
+    return models / "ae" if beta is None else models / "vae" / f"beta_{beta_tag(beta)}"
+
+
+def eval_path(metrics: Path, beta: float | None) -> Path:
+    """metrics/eval/<model>.json: every checkpoint's held-out metrics."""
+    return metrics / "eval" / f"{model_name_of(beta)}.json"
+
+
+def train_dir(metrics: Path, name: str) -> Path:
+    """metrics/train/<name>: a training run's dvclive folder ('classifier' or a model name)."""
+    return metrics / "train" / name
+
+
+def curve_path(metrics: Path, name: str, split: str, metric: str) -> Path:
+    """The dvclive TSV of one per-epoch metric: split 'train' or 'test'."""
+    return train_dir(metrics, name) / "plots" / "metrics" / split / f"{metric}.tsv"
+
+
+def epoch_figure(epoch: int) -> str:
+    """The study's figures 5–8: one per checkpoint."""
+    return f"fig05-08_{epoch_key(epoch)}.png"
+
+
+def loss_figure(number: int) -> str:
+    return f"fig{number}_losses.png"
+
+
+def confidence_figure(number: int) -> str:
+    return f"fig{number}_confidence.png"
+
+
+def curve_halves(betas: Sequence[float]) -> tuple[Sequence[float], Sequence[float]]:
+    """The β of figures 10 | 11 and 12 | 13: figures.curve_betas in two, the first larger."""
+    middle = (len(betas) + 1) // 2
+    return betas[:middle], betas[middle:]
+
+
+def expected_figures(checkpoints: Iterable[int]) -> list[str]:
+    """The PNG names the figures stage writes, in the study's order."""
+    return [
+        FIG_AE_LATENT,
+        FIG_REDECODES,
+        FIG_POSTERIOR,
+        *(epoch_figure(epoch) for epoch in checkpoints),
+        FIG_BETA_PAIR,
+        *(loss_figure(number) for number in LOSS_FIGURES),
+        *(confidence_figure(number) for number in CONFIDENCE_FIGURES),
+        FIG_SHIFTED,
+        FIG_MANIFOLD,
+        FIG_RATE_DISTORTION,
+    ]

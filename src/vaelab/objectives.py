@@ -106,3 +106,23 @@ def kl_shares(recon: float, kl: float, beta: float) -> dict[str, float]:
         "kl_share": kl / (recon + kl) if recon + kl else 0.0,
         "beta_kl_share": beta * kl / total if total else 0.0,
     }
+
+
+# Adapters: what the training loop calls, objective(model, x, labels) -> {"loss": …, …}.
+
+
+def autoencoder_objective(kind: str, beta: float | None, likelihood: Likelihood):
+    """The training loop's objective(model, x, labels) for the AE (kind 'ae') or a β-VAE."""
+
+    def objective(model, x, _labels):
+        logits, mu, logvar = model(x)
+        if kind == "ae":
+            return autoencoder_terms(logits, x, likelihood)
+        return beta_vae_terms(logits, x, mu, logvar, beta, likelihood)
+
+    return objective
+
+
+def classifier_objective(model, x, labels):
+    """The training loop's objective for the digit classifier."""
+    return classifier_terms(model(x), labels)

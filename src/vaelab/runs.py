@@ -14,9 +14,9 @@ from dvclive import Live
 
 from vaelab import objectives, params
 from vaelab.checkpoints import checkpoint_path, save_checkpoint
-from vaelab.data import load_mnist
+from vaelab.data.mnist import load_mnist
 from vaelab.models import Classifier, build_autoencoder
-from vaelab.names import model_name
+from vaelab.names import CLASSIFIER, model_name
 from vaelab.runtime import environment, resolve_device, seed_everything, set_threads
 from vaelab.train import FitSettings, fit
 
@@ -48,16 +48,6 @@ def _finish(live: Live, result) -> None:
     live.summary["mean_images_per_s"] = result.images_per_second
     live.make_summary()
     live.end()
-
-
-def autoencoder_objective(kind: str, beta: float, likelihood: objectives.Likelihood):
-    def objective(model, x, _labels):
-        logits, mu, logvar = model(x)
-        if kind == "ae":
-            return objectives.autoencoder_terms(logits, x, likelihood)
-        return objectives.beta_vae_terms(logits, x, mu, logvar, beta, likelihood)
-
-    return objective
 
 
 def train_autoencoder(
@@ -102,28 +92,15 @@ def train_autoencoder(
             save_checkpoint(checkpoint_path(model_dir, epoch), model, optimizer, epoch, **meta)
 
     result = fit(
-        model, autoencoder_objective(kind, beta, likelihood), train, test, settings, on_epoch_end
+        model,
+        objectives.autoencoder_objective(kind, beta, likelihood),
+        train,
+        test,
+        settings,
+        on_epoch_end,
     )
     _finish(live, result)
     return {"images_per_s": result.images_per_second, "train_seconds": result.train_seconds}
-
-
-def classifier_objective(model, x, labels):
-    return objectives.classifier_terms(model(x), labels)
-
-
-@torch.inference_mode()
-def top_class_confidence(
-    classifier: Classifier, images: torch.Tensor, batch_size: int = 2000
-) -> torch.Tensor:
-    """(N,) the classifier's top softmax probability per image (the study's 'confidence')."""
-    classifier.eval()
-    return torch.cat(
-        [
-            classifier(images[i : i + batch_size]).softmax(dim=1).amax(dim=1)
-            for i in range(0, len(images), batch_size)
-        ]
-    )
 
 
 def train_classifier(
@@ -142,12 +119,12 @@ def train_classifier(
         batch_size=clf_p.batch_size,
         lr=clf_p.lr,
         seed=clf_p.seed,
-        label="classifier",
+        label=CLASSIFIER,
     )
     live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
     result = fit(
         model,
-        classifier_objective,
+        objectives.classifier_objective,
         train,
         test,
         settings,
@@ -157,7 +134,7 @@ def train_classifier(
     final = result.history[-1]
     summary = {
         "test_accuracy": final["test/accuracy"],
-        "baseline_confidence": float(top_class_confidence(model, test[0]).mean()),
+        "baseline_confidence": float(model.predict(test[0], settings.eval_batch_size)[0].mean()),
         "train_seconds": result.train_seconds,
         "images_per_s": result.images_per_second,
         "environment": environment(device),
@@ -168,7 +145,7 @@ def train_classifier(
         model,
         result.optimizer,
         clf_p.epochs,
-        kind="classifier",
+        kind=CLASSIFIER,
         params=params.as_dict(clf_p),
         environment=summary["environment"],
     )

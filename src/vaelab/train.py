@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from vaelab.data import iterate_batches
+from vaelab.data.mnist import iterate_batches
 
 Objective = Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
 EpochHook = Callable[[int, dict[str, float], torch.optim.Optimizer], None]

@@ -1,7 +1,7 @@
 """CI's checks after `make repro`: nothing stale, a second repro is a no-op, every figure and
 the report exist, and the invariants hold (IWAE ≤ −ELBO, classifier accuracy ≥ 98 %).
 
-Run as `python -m vaelab.ci_checks` from the repository root.
+Run as `.venv/bin/python .ci/checks.py` from the repository root (`.ci/run` does).
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from pathlib import Path
 
 from vaelab import params
 from vaelab.io import read_json
-from vaelab.names import model_name
-from vaelab.report import expected_figures
+from vaelab.names import CLASSIFIER_SUMMARY, epoch_key, eval_path, expected_figures
 
 MIN_CLASSIFIER_ACCURACY = 0.98
 
@@ -44,13 +43,13 @@ def problems() -> list[str]:
         for name in ("README.md", "index.html")
         if not Path("report", name).is_file()
     ]
-    accuracy = read_json("metrics/classifier.json")["test_accuracy"]
+    accuracy = read_json(Path("metrics", CLASSIFIER_SUMMARY))["test_accuracy"]
     if accuracy < MIN_CLASSIFIER_ACCURACY:
         found.append(f"classifier accuracy {accuracy:.4f} < {MIN_CLASSIFIER_ACCURACY}")
     for beta in vae_p.betas:
-        result = read_json(f"metrics/eval/{model_name('vae', beta)}.json")
+        result = read_json(eval_path(Path("metrics"), beta))
         for epoch in train_p.checkpoints:
-            row = result[f"epoch_{epoch:03d}"]
+            row = result[epoch_key(epoch)]
             if not row["iwae_nats"] <= row["neg_elbo_nats"]:
                 found.append(
                     f"β={beta} epoch {epoch}: IWAE {row['iwae_nats']:.3f} > "

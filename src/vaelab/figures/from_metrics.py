@@ -15,11 +15,17 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from vaelab.figure_grids import new_figure
-from vaelab.figure_inputs import Study
+from vaelab.figures.inputs import Study
+from vaelab.figures.primitives import new_figure
 from vaelab.io import write_with
-from vaelab.names import beta_tag, model_name
-from vaelab.params import ModelParams
+from vaelab.labels import beta_label, recon_label, shifted_name
+from vaelab.names import (
+    CONFIDENCE_CSV,
+    FIG_RATE_DISTORTION,
+    RATE_DISTORTION_CSV,
+    epoch_key,
+    model_name_of,
+)
 
 CONFIDENCES = ("recon_confidence_ratio", "prior_confidence_ratio", "shifted_confidence_ratio")
 
@@ -30,10 +36,10 @@ def checkpoint_table(study: Study) -> pd.DataFrame:
     for beta in (None, *study.inputs.vae_betas):
         evaluation = study.inputs.evaluation(beta)
         for epoch in study.train_p.checkpoints:
-            entry = evaluation[f"epoch_{epoch:03d}"]
+            entry = evaluation[epoch_key(epoch)]
             rows.append(
                 {
-                    "model": model_name("ae" if beta is None else "vae", beta),
+                    "model": model_name_of(beta),
                     "beta": beta,
                     "epoch": epoch,
                     "rate_kl": entry.get("kl"),
@@ -47,22 +53,13 @@ def checkpoint_table(study: Study) -> pd.DataFrame:
 def write_tables(table: pd.DataFrame, curves: Path) -> None:
     """rate_distortion.csv (VAEs) and confidence.csv (AE too, β empty), long format."""
     tables = {
-        "rate_distortion.csv": table[table.model != "ae"][
+        RATE_DISTORTION_CSV: table[table.model != "ae"][
             ["model", "beta", "epoch", "rate_kl", "distortion_recon"]
         ],
-        "confidence.csv": table[["model", "beta", "epoch", *CONFIDENCES]],
+        CONFIDENCE_CSV: table[["model", "beta", "epoch", *CONFIDENCES]],
     }
     for name, frame in tables.items():
         write_with(curves / name, lambda tmp, frame=frame: frame.to_csv(tmp, index=False))
-
-
-def recon_label(model_p: ModelParams) -> str:
-    """What `recon` measures under the configured likelihood (objectives.Likelihood)."""
-    if model_p.likelihood == "bernoulli":
-        return "recon: −log p(x|z), nats"
-    if model_p.gaussian_variance == 0.5:
-        return "recon: sum of squared errors"
-    return f"recon: Σ (x − x̂)² / (2·{model_p.gaussian_variance:g})"
 
 
 def fig_losses(study: Study, betas: tuple[float, ...], name: str) -> None:
@@ -90,7 +87,7 @@ def fig_losses(study: Study, betas: tuple[float, ...], name: str) -> None:
         ax.set(
             xlabel="epoch",
             ylabel=f"test loss per image ({recon_label(study.inputs.model_p)})",
-            title=f"VAE β = {beta_tag(beta)}, epochs 1–{study.last_epoch}",
+            title=f"VAE {beta_label(beta)}, epochs 1–{study.last_epoch}",
             ylim=(0, None),
         )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -102,7 +99,7 @@ def fig_losses(study: Study, betas: tuple[float, ...], name: str) -> None:
 
 def fig_confidence(study: Study, table: pd.DataFrame, betas: tuple[float, ...], name: str) -> None:
     """The study's figures 12–13: the confidence ratio (eq. 13) per checkpoint epoch."""
-    shifted = f"N({study.eval_p.shifted_mean:g}, {study.eval_p.shifted_std:g}²)"
+    shifted = shifted_name(study.eval_p)
     lines = {
         "recon_confidence_ratio": "reconstructions of test digits",
         "prior_confidence_ratio": "decodes of z ~ N(0, I)",
@@ -119,7 +116,7 @@ def fig_confidence(study: Study, table: pd.DataFrame, betas: tuple[float, ...], 
         ax.set(
             xlabel="epoch",
             xticks=list(study.train_p.checkpoints),
-            title=f"VAE β = {beta_tag(beta)}, checkpoints {study.train_p.checkpoints[0]}–"
+            title=f"VAE {beta_label(beta)}, checkpoints {study.train_p.checkpoints[0]}–"
             f"{study.last_epoch}",
         )
     axes[0].set_ylabel("confidence ratio (eq. 13): mean top-class\nprobability / baseline")
@@ -140,7 +137,7 @@ def draw_path(ax: Axes, rows: pd.DataFrame, colour: Any, beta: float) -> None:
     """
     rows = rows.sort_values("epoch")
     rate, distortion = rows.rate_kl.to_numpy(), rows.distortion_recon.to_numpy()
-    ax.plot(rate, distortion, "-o", color=colour, ms=4, label=f"β = {beta_tag(beta)}")
+    ax.plot(rate, distortion, "-o", color=colour, ms=4, label=beta_label(beta))
     ax.plot(rate[0], distortion[0], "o", ms=7, mfc="white", mec=colour)
 
 
@@ -163,4 +160,4 @@ def fig16_rate_distortion(study: Study, table: pd.DataFrame) -> None:
         f"(○ = epoch {study.train_p.checkpoints[0]})",
     )
     ax.legend(loc="upper right", fontsize="small")
-    study.save(fig, "fig16_rate_distortion.png")
+    study.save(fig, FIG_RATE_DISTORTION)

@@ -20,7 +20,14 @@ from typing import Any
 import yaml
 
 from vaelab.io import read_json
-from vaelab.names import model_name
+from vaelab.names import (
+    CLASSIFIER,
+    FIGURES_NUMBERS,
+    TRAIN_SUMMARY,
+    eval_path,
+    model_name,
+    train_dir,
+)
 
 GIT_USER = ["-c", "user.name=vaelab-bench", "-c", "user.email=bench@localhost"]
 
@@ -68,13 +75,12 @@ class Clone:
 
 def _training_seconds(metrics: Path, betas: list[float]) -> float:
     """Seconds spent in training steps (dvclive summaries) of every model of the study."""
-    names = ["classifier", model_name("ae"), *(model_name("vae", b) for b in betas)]
-    return sum(read_json(metrics / "train" / n / "metrics.json")["train_seconds"] for n in names)
+    names = [CLASSIFIER, model_name("ae"), *(model_name("vae", b) for b in betas)]
+    return sum(read_json(train_dir(metrics, n) / TRAIN_SUMMARY)["train_seconds"] for n in names)
 
 
 def _evaluate_seconds(metrics: Path, betas: list[float]) -> float:
-    names = [model_name("ae"), *(model_name("vae", b) for b in betas)]
-    return sum(read_json(metrics / "eval" / f"{n}.json")["seconds"] for n in names)
+    return sum(read_json(eval_path(metrics, b))["seconds"] for b in [None, *betas])
 
 
 def _sweep(clone: Clone, betas: list[float], new_betas: list[float], workers: int) -> float:
@@ -117,7 +123,7 @@ def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, An
         training = _training_seconds(metrics, betas)
         noop = clone.run("dvc", "repro")
         clone.run("git", *GIT_USER, "commit", "-qam", "bench: the full run")
-        figures_seconds = read_json(metrics / "figures.json")["seconds"]
+        figures_seconds = read_json(metrics / FIGURES_NUMBERS)["seconds"]
         evaluate_seconds = _evaluate_seconds(metrics, betas)
 
         new_beta = 2

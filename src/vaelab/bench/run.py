@@ -14,8 +14,9 @@ from typing import Any
 
 import torch
 
-from vaelab import bench_pipeline, objectives, params
-from vaelab.bench_train import (
+from vaelab import objectives, params
+from vaelab.bench import pipeline
+from vaelab.bench.training import (
     check_raw_data,
     fit_epochs,
     iwae_samples_per_s,
@@ -24,12 +25,12 @@ from vaelab.bench_train import (
     naive_loader,
     peak_matmul_flops,
 )
-from vaelab.data import load_mnist
+from vaelab.data.mnist import load_mnist
 from vaelab.io import write_json
 from vaelab.models import build_autoencoder, forward_flops_per_image
 from vaelab.runtime import environment, resolve_device, seed_everything, set_threads
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BETA = 1.0  # the study's VAE
 
 
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result), flush=True)
     if not args.skip_pipeline:
         print("measuring the DVC pipeline in a fresh clone of HEAD (minutes)…", flush=True)
-        result |= bench_pipeline.measure(REPO)
+        result |= pipeline.measure(REPO)
         print(table(result))
     write_json(args.out, result)
     return 0

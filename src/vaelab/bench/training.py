@@ -17,8 +17,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from vaelab import metrics, objectives
-from vaelab.data import PIXELS, raw_dir
-from vaelab.runs import autoencoder_objective
+from vaelab.data.files import PIXELS, raw_dir
 from vaelab.train import FitSettings, fit
 
 
@@ -83,7 +82,7 @@ def fit_epochs(
         label="bench",
         eval_batch_size=batch_size,
     )
-    objective = autoencoder_objective("vae", beta, likelihood)
+    objective = objectives.autoencoder_objective("vae", beta, likelihood)
     test = (train_x[:batch_size], labels[:batch_size])
     with contextlib.redirect_stdout(io.StringIO()):  # fit prints one line per epoch
         result = fit(model, objective, (train_x, labels), test, settings)

@@ -2,8 +2,8 @@
 
 Never trains. Every input is loaded and checked before the first figure is drawn, every
 file is written atomically, and every random draw comes from `figures.seed`.
-Modules: figure_inputs (what is read), figure_decodes (what is computed from a model),
-figure_grids (drawing primitives), figure_models and figure_curves (the figures).
+Modules: inputs (what is read), decodes (what is computed from a model), primitives
+(drawing), from_checkpoints and from_metrics (the figures).
 """
 
 from __future__ import annotations
@@ -13,17 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from vaelab import params
-from vaelab.data import load_split
-from vaelab.figure_curves import (
-    checkpoint_table,
-    fig16_rate_distortion,
-    fig_confidence,
-    fig_losses,
-    write_tables,
-)
-from vaelab.figure_grids import figure_style
-from vaelab.figure_inputs import FiguresError, Inputs, Study
-from vaelab.figure_models import (
+from vaelab.data.mnist import load_split
+from vaelab.figures.from_checkpoints import (
     fig02_ae_latent,
     fig03_vae_redecodes,
     fig04_vae_latent_posterior,
@@ -31,6 +22,22 @@ from vaelab.figure_models import (
     fig09_beta_pair,
     fig14_shifted_samples,
     fig15_manifold,
+)
+from vaelab.figures.from_metrics import (
+    checkpoint_table,
+    fig16_rate_distortion,
+    fig_confidence,
+    fig_losses,
+    write_tables,
+)
+from vaelab.figures.inputs import FiguresError, Inputs, Study
+from vaelab.figures.primitives import figure_style
+from vaelab.names import (
+    CONFIDENCE_FIGURES,
+    LOSS_FIGURES,
+    confidence_figure,
+    curve_halves,
+    loss_figure,
 )
 
 
@@ -78,11 +85,10 @@ def draw_all(study: Study, curves: Path) -> dict[str, Any]:
     fig09_beta_pair(study)
     table = checkpoint_table(study)
     write_tables(table, curves)
-    betas = study.figures_p.curve_betas
-    halves = (betas[: (len(betas) + 1) // 2], betas[(len(betas) + 1) // 2 :])
-    for number, half in zip((10, 11), halves, strict=True):
-        fig_losses(study, half, f"fig{number}_losses.png")
-        fig_confidence(study, table, half, f"fig{number + 2}_confidence.png")
+    halves = curve_halves(study.figures_p.curve_betas)
+    for loss, confidence, half in zip(LOSS_FIGURES, CONFIDENCE_FIGURES, halves, strict=True):
+        fig_losses(study, half, loss_figure(loss))
+        fig_confidence(study, table, half, confidence_figure(confidence))
     fig14_shifted_samples(study)
     note = fig15_manifold(study)
     fig16_rate_distortion(study, table)

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
-from vaelab.data import IMAGE_SIDE, N_CLASSES
+from vaelab.data.files import IMAGE_SIDE, N_CLASSES
 from vaelab.io import write_with
 
 DIGIT_COLOURS = sns.color_palette("tab10", N_CLASSES)

@@ -13,8 +13,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from vaelab.data import IMAGE_SIDE
-from vaelab.figure_decodes import (
+from vaelab.data.files import IMAGE_SIDE
+from vaelab.figures.decodes import (
     decode,
     encode_means,
     manifold,
@@ -24,7 +24,8 @@ from vaelab.figure_decodes import (
     reconstruct,
     redecodes,
 )
-from vaelab.figure_grids import (
+from vaelab.figures.inputs import Study
+from vaelab.figures.primitives import (
     TILE_PADDING,
     blank_ticks,
     digit_legend,
@@ -33,21 +34,21 @@ from vaelab.figure_grids import (
     show_images,
     tile_corner,
 )
-from vaelab.figure_inputs import Study
-from vaelab.names import beta_tag
-
-
-def model_title(beta: float | None, epoch: int) -> str:
-    return f"AE, epoch {epoch}" if beta is None else f"VAE β = {beta_tag(beta)}, epoch {epoch}"
-
-
-def gaussian_name(mean: float, std: float) -> str:
-    return f"N({mean:g}, {std:g}²)"
+from vaelab.labels import beta_label, model_title, shifted_name
+from vaelab.names import (
+    FIG_AE_LATENT,
+    FIG_BETA_PAIR,
+    FIG_MANIFOLD,
+    FIG_POSTERIOR,
+    FIG_REDECODES,
+    FIG_SHIFTED,
+    epoch_figure,
+)
 
 
 def row_labels(study: Study) -> dict[str, str]:
     """The y label of each kind of row in the grid figures."""
-    shifted = gaussian_name(study.eval_p.shifted_mean, study.eval_p.shifted_std)
+    shifted = shifted_name(study.eval_p)
     return {
         "latent": "",
         "recon": "reconstructions\n(first test digits)",
@@ -103,10 +104,10 @@ def fig05_08_epoch(study: Study, epoch: int) -> None:
         study,
         [(b, epoch) for b in betas],
         ("latent", "recon", "samples"),
-        [f"β = {beta_tag(b)}" for b in betas],
+        [beta_label(b) for b in betas],
         f"β-VAEs after epoch {epoch}: latent space, reconstructions, samples",
     )
-    study.save(fig, f"fig05-08_epoch_{epoch:03d}.png")
+    study.save(fig, epoch_figure(epoch))
 
 
 def fig09_beta_pair(study: Study) -> None:
@@ -120,13 +121,13 @@ def fig09_beta_pair(study: Study) -> None:
         [model_title(b, e) for b, e in columns],
         "β-VAEs at the first and last checkpoint: latent space and samples",
     )
-    study.save(fig, "fig09_beta_pair.png")
+    study.save(fig, FIG_BETA_PAIR)
 
 
 def fig14_shifted_samples(study: Study) -> None:
     """The study's figure 14: decodes of a shifted Gaussian, its draws marked on the latents."""
     epoch, betas = study.last_epoch, study.figures_p.shifted_betas
-    shifted = gaussian_name(study.eval_p.shifted_mean, study.eval_p.shifted_std)
+    shifted = shifted_name(study.eval_p)
     fig, axes = model_grid(
         study,
         [(b, epoch) for b in betas],
@@ -137,7 +138,7 @@ def fig14_shifted_samples(study: Study) -> None:
     z = study.shifted_z().numpy()
     for ax in axes[0]:
         ax.scatter(z[:, 0], z[:, 1], marker="x", s=12, c="black", linewidths=0.8)
-    study.save(fig, "fig14_shifted_samples.png")
+    study.save(fig, FIG_SHIFTED)
 
 
 def fig02_ae_latent(study: Study) -> None:
@@ -148,7 +149,7 @@ def fig02_ae_latent(study: Study) -> None:
     scatter_latent(ax, encode_means(study.inputs.model(None, study.last_epoch), x), labels)
     ax.set_title(f"{model_title(None, study.last_epoch)}: latent codes of {len(x)} test digits")
     digit_legend(fig)
-    study.save(fig, "fig02_ae_latent.png")
+    study.save(fig, FIG_AE_LATENT)
 
 
 def redecode_images(study: Study, beta: float | None) -> torch.Tensor:
@@ -179,7 +180,7 @@ def fig03_vae_redecodes(study: Study) -> dict[str, float]:
     right.set_title(f"per-pixel std across the decodes (mean {float(spread.mean()):.4f})")
     fig.colorbar(shown, ax=right, label="standard deviation of pixel intensity", shrink=0.8)
     fig.suptitle(f"{model_title(beta, study.last_epoch)}: the same input, redecoded")
-    study.save(fig, "fig03_vae_redecodes.png")
+    study.save(fig, FIG_REDECODES)
     ae_spread = pixel_std(redecode_images(study, None))
     return {"vae": float(spread.mean()), "ae": float(ae_spread.mean())}
 
@@ -226,7 +227,7 @@ def fig04_vae_latent_posterior(study: Study) -> dict[str, Any]:
     show_images(right.inset_axes((0.02, 0.76, 0.22, 0.22)), study.example(), 1)
     fig.suptitle(f"{model_title(beta, epoch)}: latent space and one approximate posterior")
     digit_legend(fig)
-    study.save(fig, "fig04_vae_latent_posterior.png")
+    study.save(fig, FIG_POSTERIOR)
     return {"mu": mu.tolist(), "sigma": sigma.tolist(), "draw": draw.tolist()}
 
 
@@ -237,7 +238,7 @@ def fig15_manifold(study: Study) -> str | None:
     """
     if study.latent_dim != 2:
         return (
-            f"fig15_manifold.png skipped: model.latent_dim = {study.latent_dim}; "
+            f"{FIG_MANIFOLD} skipped: model.latent_dim = {study.latent_dim}; "
             "the quantile grid needs a 2-D latent space"
         )
     beta, epoch = study.figures_p.example_beta, study.last_epoch
@@ -259,5 +260,5 @@ def fig15_manifold(study: Study) -> str | None:
         title=f"{model_title(beta, epoch)}: decodes of a {size} × {size} grid of "
         f"N(0, 1) quantiles",
     )
-    study.save(fig, "fig15_manifold.png")
+    study.save(fig, FIG_MANIFOLD)
     return None

@@ -16,12 +16,21 @@ import torch
 from matplotlib.figure import Figure
 
 from vaelab import params
-from vaelab.checkpoints import CheckpointError, checkpoint_path, read_checkpoint
-from vaelab.evaluate import load_autoencoder
-from vaelab.figure_grids import save_figure
+from vaelab.checkpoints import CheckpointError, checkpoint_path, load_autoencoder, read_checkpoint
+from vaelab.figures.primitives import save_figure
 from vaelab.io import read_json
 from vaelab.models import AE
-from vaelab.names import beta_tag, model_name, train_target
+from vaelab.names import (
+    beta_tag,
+    curve_path,
+    epoch_key,
+    eval_path,
+    eval_target,
+    model_dir,
+    model_name,
+    model_name_of,
+    train_target,
+)
 
 # The test-split dvclive logs that figures 10–11 draw; the AE logs only loss and recon.
 VAE_CURVES = ("loss", "recon", "kl", "kl_share")
@@ -29,20 +38,6 @@ VAE_CURVES = ("loss", "recon", "kl", "kl_share")
 
 class FiguresError(RuntimeError):
     """An input of the figures stage that is missing or does not fit the params."""
-
-
-def kind_of(beta: float | None) -> str:
-    """β None is the autoencoder; every β (0 included) is a VAE."""
-    return "ae" if beta is None else "vae"
-
-
-def eval_target(beta: float | None) -> str:
-    """The `dvc repro` target that writes a model's metrics/eval JSON."""
-    return "evaluate_ae" if beta is None else f"evaluate_vae@{beta_tag(beta)}"
-
-
-def model_dir(models: Path, beta: float | None) -> Path:
-    return models / "ae" if beta is None else models / "vae" / f"beta_{beta_tag(beta)}"
 
 
 @dataclass
@@ -58,7 +53,7 @@ class Inputs:
     _evaluations: dict[float | None, dict[str, Any]] = field(default_factory=dict)
 
     def _require_trained(self, beta: float | None) -> None:
-        target = train_target(kind_of(beta), beta)
+        target = train_target(beta)
         if beta is not None and beta not in self.vae_betas:
             raise FiguresError(
                 f"figures need the β = {beta_tag(beta)} VAE, but vae.betas = "
@@ -68,7 +63,7 @@ class Inputs:
         if not model_dir(self.models, beta).is_dir():
             raise FiguresError(
                 f"{model_dir(self.models, beta)} not found: the "
-                f"{model_name(kind_of(beta), beta)} model was not trained; "
+                f"{model_name_of(beta)} model was not trained; "
                 f"run `dvc repro {target}`"
             )
 
@@ -77,20 +72,20 @@ class Inputs:
         if (beta, epoch) not in self._models:
             self._require_trained(beta)
             path = checkpoint_path(model_dir(self.models, beta), epoch)
-            target = train_target(kind_of(beta), beta)
+            target = train_target(beta)
             _check_meta(read_checkpoint(path, f"dvc repro {target}"), path, beta, epoch, target)
-            self._models[beta, epoch] = load_autoencoder(path, kind_of(beta), self.model_p, target)
+            self._models[beta, epoch] = load_autoencoder(path, beta, self.model_p)
         return self._models[beta, epoch]
 
     def evaluation(self, beta: float | None) -> dict[str, Any]:
         """metrics/eval/<name>.json, with one `epoch_EEE` entry per train.checkpoints."""
         if beta not in self._evaluations:
             self._require_trained(beta)
-            path = self.metrics / "eval" / f"{model_name(kind_of(beta), beta)}.json"
+            path = eval_path(self.metrics, beta)
             if not path.exists():
                 raise FiguresError(f"{path} not found; run `dvc repro {eval_target(beta)}`")
             result = read_json(path)
-            missing = [e for e in self.checkpoints if f"epoch_{e:03d}" not in result]
+            missing = [e for e in self.checkpoints if epoch_key(e) not in result]
             if missing or result.get("beta") != beta:
                 raise FiguresError(
                     f"{path} has β {result.get('beta')} and lacks epochs "
@@ -103,20 +98,17 @@ class Inputs:
     def curves(self, beta: float) -> pd.DataFrame:
         """Per-epoch test-set loss, recon, kl and kl_share of one VAE, indexed by epoch."""
         self._require_trained(beta)
-        folder = self.metrics / "train" / model_name("vae", beta) / "plots" / "metrics" / "test"
         columns = {}
         for name in VAE_CURVES:
-            path = folder / f"{name}.tsv"
+            path = curve_path(self.metrics, model_name("vae", beta), "test", name)
             if not path.exists():
-                target = train_target("vae", beta)
-                raise FiguresError(f"{path} not found; run `dvc repro {target}`")
+                raise FiguresError(f"{path} not found; run `dvc repro {train_target(beta)}`")
             columns[name] = pd.read_csv(path, sep="\t").set_index("step")[name]
         table = pd.DataFrame(columns).rename_axis("epoch")
         if table.index.max() < self.checkpoints[-1]:
             raise FiguresError(
-                f"{folder} logs {table.index.max()} epochs, not "
-                f"{self.checkpoints[-1]}; rerun `dvc repro "
-                f"{train_target('vae', beta)}`"
+                f"{path.parent} logs {table.index.max()} epochs, not "
+                f"{self.checkpoints[-1]}; rerun `dvc repro {train_target(beta)}`"
             )
         return table
 

@@ -1,0 +1,150 @@
+"""What the report and the claims read: the metrics earlier stages wrote, loaded once.
+
+A missing file is an absent key, never an error; whoever needs it raises `NotMeasured`
+naming the `dvc repro` target that makes it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vaelab.io import read_json
+from vaelab.labels import beta_label
+from vaelab.names import (
+    CLASSIFIER,
+    CLASSIFIER_SUMMARY,
+    DATA_SUMMARY,
+    FIGURES_NUMBERS,
+    TRAIN_SUMMARY,
+    beta_tag,
+    curve_path,
+    epoch_key,
+    eval_path,
+    eval_target,
+    model_name_of,
+    train_dir,
+)
+
+CURVE_SPLITS = ("train", "test")
+CURVE_METRICS = ("loss", "recon", "kl", "kl_share", "beta_kl_share")
+
+
+class NotMeasured(Exception):
+    """An input a claim needs is missing; `stages` are the `dvc repro` targets that make it."""
+
+    def __init__(self, what: str, stages: Sequence[str]) -> None:
+        super().__init__(what)
+        self.what = what
+        self.stages = tuple(stages)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The pipeline's metrics as loaded from disk; a file that is missing is an absent key.
+
+    `evals` maps 'ae' / 'vae_beta_<β>' to metrics/eval/<name>.json; `train` maps the same
+    names and 'classifier' to dvclive summaries; `curves` maps a model name to its per-epoch
+    dvclive TSVs as {'train/kl_share': [(epoch, value), …]}. `shifted_name` is how the
+    shifted prior of figure 14 is written ('N(1, 0.5²)', from `labels.shifted_name`).
+    """
+
+    betas: tuple[float, ...]
+    checkpoints: tuple[int, ...]
+    shifted_name: str
+    evals: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    train: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    curves: Mapping[str, dict[str, list[tuple[int, float]]]] = field(default_factory=dict)
+    classifier: dict[str, Any] | None = None
+    figures: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+
+    @property
+    def last_epoch(self) -> int:
+        return self.checkpoints[-1]
+
+    def require(self, *betas: float | None) -> None:
+        """Raise NotMeasured naming every missing evaluation (None is the AE)."""
+        missing = [b for b in betas if model_name_of(b) not in self.evals]
+        if missing:
+            names = ", ".join("the AE" if b is None else beta_label(b) for b in missing)
+            raise NotMeasured(f"evaluation of {names}", [self._target(b) for b in missing])
+
+    def at(self, beta: float | None, epoch: int, *path: str) -> Any:
+        """A value of one checkpoint's evaluation: `at(5, 20, 'aggregate_posterior', 'kl')`."""
+        self.require(beta)
+        name = model_name_of(beta)
+        value: Any = self.evals[name].get(epoch_key(epoch))
+        if value is None:
+            raise NotMeasured(f"epoch {epoch} of {name}", [self._target(beta)])
+        for key in path:
+            if key not in value:
+                raise NotMeasured(f"{'.'.join(path)} of {name}", [self._target(beta)])
+            value = value[key]
+        return value
+
+    def final(self, beta: float | None, *path: str) -> Any:
+        return self.at(beta, self.last_epoch, *path)
+
+    def _target(self, beta: float | None) -> str:
+        stage = f"dvc repro {eval_target(beta)}"
+        if beta is None or float(beta) in self.betas:
+            return stage
+        return f"add {beta_tag(beta)} to vae.betas in params.yaml, then {stage}"
+
+
+def _read_optional(path: Path) -> dict[str, Any] | None:
+    return read_json(path) if path.exists() else None
+
+
+def _read_curve(path: Path) -> list[tuple[int, float]]:
+    """A dvclive TSV (columns step, <metric>) as [(epoch, value), …]; [] when missing."""
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))
+    return [(int(row[0]), float(row[1])) for row in rows[1:] if row]
+
+
+def _read_curves(metrics_dir: Path, name: str) -> dict[str, list[tuple[int, float]]]:
+    """One model's per-epoch dvclive curves, keyed 'train/kl_share'; a missing one is absent."""
+    return {
+        f"{split}/{metric}": curve
+        for split in CURVE_SPLITS
+        for metric in CURVE_METRICS
+        if (curve := _read_curve(curve_path(metrics_dir, name, split, metric)))
+    }
+
+
+def load_evidence(
+    metrics_dir: Path, betas: Iterable[float], checkpoints: Iterable[int], shifted_name: str
+) -> Evidence:
+    """Everything under `metrics_dir` the report uses; missing files are simply absent.
+
+    `shifted_name` labels the shifted prior in the claims: `labels.shifted_name(eval_p)`.
+    """
+    betas = tuple(float(b) for b in betas)
+    models = [None, *betas]
+    names = [model_name_of(b) for b in models]
+    evals = {
+        model_name_of(b): e for b in models if (e := _read_optional(eval_path(metrics_dir, b)))
+    }
+    train = {
+        n: s
+        for n in [CLASSIFIER, *names]
+        if (s := _read_optional(train_dir(metrics_dir, n) / TRAIN_SUMMARY))
+    }
+    return Evidence(
+        betas=betas,
+        checkpoints=tuple(checkpoints),
+        shifted_name=shifted_name,
+        evals=evals,
+        train=train,
+        curves={n: _read_curves(metrics_dir, n) for n in names},
+        classifier=_read_optional(metrics_dir / CLASSIFIER_SUMMARY),
+        figures=_read_optional(metrics_dir / FIGURES_NUMBERS),
+        data=_read_optional(metrics_dir / DATA_SUMMARY),
+    )
