@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: repro test lint bench plots plots-template clean-venv
+.PHONY: repro test lint bench plots plots-template clean-venv browser
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3.11 -m venv .venv || python3 -m venv .venv
@@ -13,8 +13,20 @@ $(STAMP): pyproject.toml constraints.txt
 repro: $(STAMP)
 	PATH="$(CURDIR)/.venv/bin:$$PATH" dvc repro
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q
+
+# Headless Chromium draws the offline `dvc plots` page in the tests. As root on Debian it is
+# installed from Debian's packages; anywhere else the one command to run is named.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests (once)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs headless Chromium: run 'sudo apt-get install -y chromium' (Debian/Ubuntu)" >&2; \
+	    exit 1; \
+	  fi; }
 
 lint: $(STAMP)
 	.venv/bin/ruff check src stages tests dvc_plots .ci

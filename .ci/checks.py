@@ -10,11 +10,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from vaelab import params
 from vaelab.io import read_json
-from vaelab.names import CLASSIFIER_SUMMARY, epoch_key, eval_path, expected_figures
+from vaelab.names import (
+    CLASSIFIER,
+    CLASSIFIER_SUMMARY,
+    RUNTIME_REPORT,
+    TRAIN_SUMMARY,
+    epoch_key,
+    eval_path,
+    expected_figures,
+    train_dir,
+)
 
 MIN_CLASSIFIER_ACCURACY = 0.98
+# Outputs every x86-64 machine with AVX2 must reproduce byte for byte (README: bit-stable).
+BYTE_STABLE = ("models/", "metrics/eval/", "report/README.md")
 
 
 def _dvc(*args: str) -> str:
@@ -22,6 +35,46 @@ def _dvc(*args: str) -> str:
     if done.returncode != 0:
         raise SystemExit(f"dvc {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
+
+
+def _out_hashes(lock: dict) -> dict[str, str]:
+    return {
+        out["path"]: out["md5"]
+        for stage in lock["stages"].values()
+        for out in stage.get("outs", [])
+        if out["path"].startswith(BYTE_STABLE)
+    }
+
+
+def _likely_cause() -> str:
+    """What the training stages recorded about their kernels, read back from dvclive."""
+    ran = read_json(train_dir(Path("metrics"), CLASSIFIER) / TRAIN_SUMMARY)["environment"]
+    capability = ran["kernels"]["aten_capability"]
+    if capability != "AVX2":
+        return (
+            f"ATen ran {capability} kernels, not AVX2, although dvc.yaml pins "
+            "ATEN_CPU_CAPABILITY=avx2: this CPU probably lacks AVX2"
+        )
+    return (
+        "the stages ran AVX2 kernels, so look for another library or thread count: "
+        f"this run had torch {ran['torch']}, {ran['threads']} threads, kernels {ran['kernels']}"
+    )
+
+
+def differing_outputs() -> list[str]:
+    """Outputs whose bytes differ from the committed dvc.lock after a fresh `dvc repro`."""
+    committed = _out_hashes(yaml.safe_load(_git("show", "HEAD:dvc.lock")))
+    ours = _out_hashes(yaml.safe_load(Path("dvc.lock").read_text()))
+    differ = sorted(path for path in committed if ours.get(path) != committed[path])
+    if not differ:
+        return []
+    return [
+        f"not byte-identical to the committed dvc.lock: {', '.join(differ)}; {_likely_cause()}"
+    ]
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
 
 
 def problems() -> list[str]:
@@ -32,15 +85,16 @@ def problems() -> list[str]:
     second = _dvc("repro")
     if "Running stage" in second:
         found.append(f"a second dvc repro ran stages:\n{second}")
-    train_p, vae_p = params.load("train", "vae")
+    found += differing_outputs()
+    train_p, vae_p, model_p = params.load("train", "vae", "model")
     found += [
         f"missing figure plots/figures/{name}"
-        for name in expected_figures(train_p.checkpoints)
+        for name in expected_figures(train_p.checkpoints, model_p.latent_dim)
         if not Path("plots/figures", name).is_file()
     ]
     found += [
         f"missing report/{name}"
-        for name in ("README.md", "index.html")
+        for name in ("README.md", RUNTIME_REPORT, "index.html")
         if not Path("report", name).is_file()
     ]
     accuracy = read_json(Path("metrics", CLASSIFIER_SUMMARY))["test_accuracy"]

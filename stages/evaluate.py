@@ -19,21 +19,23 @@ def main() -> int:
     parser.add_argument("--classifier", type=Path, required=True)
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
     parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
+    parser.add_argument("--runtime", type=Path, required=True, help="seconds and machine JSON")
     args = parser.parse_args()
     try:
         model_p, train_p, eval_p = params.load("model", "train", "eval")
-        result = evaluate_model(
+        result, runtime = evaluate_model(
             args.kind, args.beta, args.models, args.classifier, args.data, model_p, train_p, eval_p
         )
     except (params.ParamsError, CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     write_json(args.out, result)
+    write_json(args.runtime, runtime)
     last = result[epoch_key(train_p.epochs)]
     print(
         f"{args.out}: epoch {train_p.epochs} recon {last['recon']:.2f}, "
         f"prior confidence ratio {last['prior_confidence_ratio']:.3f} "
-        f"({result['seconds']:.1f} s)"
+        f"({runtime['seconds']:.1f} s)"
     )
     return 0
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from vaelab import labels, params
+from vaelab.names import RUNTIME_REPORT
 from vaelab.report.evidence import load_evidence
 from vaelab.report.settings import Settings
 from vaelab.report.write import write_report
@@ -32,7 +33,7 @@ def main() -> int:
     claims = write_report(evidence, settings, args.figures, args.out)
     for claim in claims:
         print(f"claim {claim.key:>3}: {claim.verdict}")
-    print(f"{args.out / 'README.md'}, {args.out / 'index.html'}")
+    print(", ".join(str(args.out / name) for name in ("README.md", RUNTIME_REPORT, "index.html")))
     return 0
 
 

@@ -5,7 +5,9 @@ import sys
 from pathlib import Path
 
 from vaelab import params
+from vaelab.data.mnist import DataMissingError
 from vaelab.runs import train_autoencoder
+from vaelab.runtime import DeviceError
 
 
 def main() -> int:
@@ -22,12 +24,12 @@ def main() -> int:
         parser.error(f"--beta {args.beta}: β must be ≥ 0")
     try:
         model_p, train_p = params.load("model", "train")
-    except params.ParamsError as error:
+        summary = train_autoencoder(
+            args.kind, args.beta, model_p, train_p, args.data, args.out, args.live
+        )
+    except (params.ParamsError, DeviceError, DataMissingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    summary = train_autoencoder(
-        args.kind, args.beta, model_p, train_p, args.data, args.out, args.live
-    )
     print(
         f"{args.kind}: {summary['images_per_s']:.0f} img/s over "
         f"{summary['train_seconds']:.1f} s of training steps"

@@ -5,8 +5,10 @@ import sys
 from pathlib import Path
 
 from vaelab import params
+from vaelab.data.mnist import DataMissingError
 from vaelab.io import write_json
 from vaelab.runs import train_classifier
+from vaelab.runtime import DeviceError
 
 
 def main() -> int:
@@ -18,10 +20,10 @@ def main() -> int:
     args = parser.parse_args()
     try:
         clf_p, train_p = params.load("classifier", "train")
-    except params.ParamsError as error:
+        summary = train_classifier(clf_p, train_p, args.data, args.model, args.live)
+    except (params.ParamsError, DeviceError, DataMissingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    summary = train_classifier(clf_p, train_p, args.data, args.model, args.live)
     write_json(args.metrics, summary)
     print(
         f"classifier: test accuracy {summary['test_accuracy']:.4f}, "

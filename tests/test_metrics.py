@@ -48,6 +48,37 @@ def test_iwae_with_one_sample_is_the_single_sample_elbo():
     assert torch.allclose(metrics.iwae_nats(log_w), -torch.log(torch.tensor([2.0])))
 
 
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_importance_weights_give_the_exact_log_likelihood_when_z_is_ignored(
+    mnist_root, likelihood
+):
+    """Closed form: with q(z|x) = p(z) and a decoder that ignores z, every weight is p(x), so
+    IWAE must equal the exact −log p(x) for any k; a wrong log q or log p(z) would show."""
+    torch.manual_seed(0)
+    model = VAE([16], 3)
+    with torch.no_grad():
+        for parameter in model.encoder.parameters():
+            parameter.zero_()  # mu = 0, logvar = 0: q(z|x) = N(0, I) = p(z)
+        model.decoder[0].weight.zero_()  # the decoder's output no longer depends on z
+    x = load_mnist(mnist_root)[1].flat_float()[:64]
+    law = objectives.Likelihood(likelihood, 0.5)
+    with torch.inference_mode():
+        logits = model.decode(torch.randn(1, 3)).expand(len(x), -1)
+        exact = law.recon(logits, x) + law.nats_offset  # −log p(x), no z involved
+        for k in (1, 7):
+            log_w, _ = metrics.importance_log_weights(
+                model, x, law, k, torch.Generator().manual_seed(k)
+            )
+            assert torch.allclose(metrics.iwae_nats(log_w), exact, rtol=1e-5, atol=1e-3)
+
+
+def test_log_normal_is_the_diagonal_gaussian_log_density():
+    g = torch.Generator().manual_seed(0)
+    z, mu, logvar = (torch.randn((5, 3), generator=g) for _ in range(3))
+    expected = torch.distributions.Normal(mu, (0.5 * logvar).exp()).log_prob(z).sum(dim=-1)
+    assert torch.allclose(metrics.log_normal(z, mu, logvar), expected, atol=1e-5)
+
+
 def test_aggregate_posterior_of_the_prior_is_close_to_zero_kl():
     z = torch.randn((20000, 2), generator=torch.Generator().manual_seed(0))
     assert metrics.aggregate_posterior(z, None)["kl_to_prior"] < 0.001

@@ -1,5 +1,7 @@
 """params.yaml validation: every bad value names the file, the key, the value and the rule."""
 
+import re
+
 import pytest
 import yaml
 
@@ -40,6 +42,9 @@ def test_every_figures_beta_is_trained():
         ("train", "batch_size", True, "train.batch_size = True; expected a int"),
         ("model", "hidden", 256, "model.hidden = 256; expected a list of int"),
         ("model", "colour", 1, "model.colour: unknown key"),
+        ("train", "device", "auto", "train.device = 'auto'; expected one of cpu, cuda"),
+        ("train", "threads", 0, "train.threads = 0; expected a value ≥ 1"),
+        ("vae", "betas", [0, 5.0], "vae.betas[1] = 5.0; write a whole β as an integer (5)"),
     ],
 )
 def test_bad_values_are_named(tmp_path, section, key, value, message):
@@ -70,3 +75,43 @@ def test_sections_are_frozen():
     train = params.load("train")
     with pytest.raises(AttributeError):
         train.lr = 1.0
+
+
+def test_beta_with_a_fraction_is_accepted(tmp_path):
+    raw = repo_params()
+    raw["vae"]["betas"] = [*raw["vae"]["betas"], 0.5]
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    assert 0.5 in params.load("vae", path=path).betas
+
+
+def test_malformed_yaml_names_the_file_and_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    lines = REPO_PARAMS.read_text().splitlines()
+    lines[5] = "  sources: [local, pypi"  # an unclosed list
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(params.ParamsError) as error:
+        params.load("train", path=path)
+    message = str(error.value)
+    assert message.startswith(f"{path}, line ") and "not valid YAML" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("figures", "betas", [0, 1, 7], "figures draw β = [7.0] but vae.betas"),
+        ("figures", "curve_betas", [1], "figures.curve_betas = [1.0]; expected at least 2 β"),
+        ("model", "latent_dim", 1, "model.latent_dim = 1; the figures draw a latent plane"),
+    ],
+)
+def test_rules_across_sections_fail_whichever_section_is_loaded(
+    tmp_path, section, key, value, message
+):
+    """A training stage must not start for figures that could never be drawn."""
+    raw = repo_params()
+    raw[section][key] = value
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(params.ParamsError, match=re.escape(message)):
+        params.load("train", path=path)

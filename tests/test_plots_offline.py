@@ -6,6 +6,7 @@ class `vega-embed` and vega draws into a `<canvas class="marks">` inside it; bot
 the JS ran. DVC's default page (Vega from a CDN) is the control: it must stay blank here.
 """
 
+import json
 import os
 import re
 import shutil
@@ -163,3 +164,61 @@ def test_default_cdn_page_stays_blank_without_network(
     """The control: if this page drew, the browser above had a network and proved nothing."""
     dvc(repo, "plots", "show", "-o", str(tmp_path / "cdn"))
     assert drawn_plots(chromium, tmp_path / "cdn" / "index.html", tmp_path / "profile") == set()
+
+
+# The project's own template, as `dvc plots show` uses it for the per-model curves.
+BY_MODEL = Path(__file__).resolve().parents[1] / ".dvc" / "plots" / "by_model.json"
+# Epochs whose order as text (1, 10, 20, 5) differs from their order as numbers.
+CONFIDENCE = "model,epoch,ratio\n" + "".join(
+    f"{model},{epoch},{value}\n"
+    for model in ("ae", "vae_beta_1")
+    for epoch, value in ((1, 0.6), (5, 0.8), (10, 0.85), (20, 0.9))
+)
+# Wraps vegaEmbed so every view is kept, then writes each line mark's epochs, in the order
+# the line joins its points, into the DOM for --dump-dom to read.
+CAPTURE = """<script>
+const embedViews = [], originalEmbed = vegaEmbed;
+vegaEmbed = (...args) => { const p = originalEmbed(...args); embedViews.push(p); return p; };
+window.addEventListener("load", () => Promise.all(embedViews).then(results => {
+  const lines = [];
+  const walk = node => node.marktype === "line"
+    ? lines.push(node.items.map(item => item.datum.epoch))
+    : (node.items || []).forEach(walk);
+  results.forEach(result => walk(result.view.scenegraph().root));
+  const out = document.createElement("pre");
+  out.id = "line-epochs";
+  out.textContent = JSON.stringify(lines);
+  document.body.appendChild(out);
+}));
+</script>
+"""
+
+
+def test_each_models_line_joins_its_checkpoints_in_epoch_order(
+    chromium: str, tmp_path: Path
+) -> None:
+    """DVC hands values to Vega as text; a line ordered by text would zigzag 1 → 10 → 20 → 5."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    run(["git", "init", "-q"], root)
+    dvc(root, "init", "-q")
+    (root / ".dvc" / "plots").mkdir(exist_ok=True)
+    shutil.copy(BY_MODEL, root / ".dvc" / "plots" / "by_model.json")
+    (root / "confidence.csv").write_text(CONFIDENCE)
+    (root / "dvc.yaml").write_text(
+        "plots:\n  - Ratio:\n      template: by_model\n      x: epoch\n"
+        "      y:\n        confidence.csv: ratio\n"
+    )
+    dvc(root, "plots", "show", "--html-template", str(TEMPLATE), "-o", str(tmp_path / "show"))
+    page = tmp_path / "show" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    first_plot = html.index('<div id = "')
+    page.write_text(html[:first_plot] + CAPTURE + html[first_plot:], encoding="utf-8")
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+    cmd += ["--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = run([*cmd, "--virtual-time-budget=8000", "--dump-dom", page.as_uri()], page.parent)
+    found = re.search(r'<pre id="line-epochs">(.*?)</pre>', dom)
+    assert found, "the page drew no line"
+    lines = [[float(epoch) for epoch in line] for line in json.loads(found[1])]
+    assert len(lines) == 2 and all(len(line) == 4 for line in lines), lines
+    assert all(line == sorted(line) for line in lines), f"lines join epochs as {lines}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from vaelab import labels, params
+from vaelab.names import expected_figures
 from vaelab.report import write
 from vaelab.report.cells import fmt
 from vaelab.report.evidence import load_evidence
@@ -115,6 +117,40 @@ def test_report_builds_and_marks_missing_inputs(tmp_path: Path, settings: Settin
     html = (out / "index.html").read_text()
     for claim in ("1", "2", "3a", "10"):
         assert f"<td>{claim}</td>" in html
+
+
+def test_machine_facts_go_to_the_runtime_page_not_the_readme(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """README.md must be the same bytes on every machine: seconds and processors go elsewhere."""
+    minimal_tree(tmp_path)
+    machine = {"device": "cpu", "threads": 2, "device_name": "Some CPU 9000", "cpu_count": 64}
+    _write(
+        tmp_path / "metrics" / "runtime" / "evaluate_vae_beta_1.json",
+        {"seconds": 4.25, "environment": machine},
+    )
+    out = _build(tmp_path, settings)
+    readme, runtime = (out / "README.md").read_text(), (out / "runtime.md").read_text()
+    assert "Some CPU 9000" not in readme and "Wall time" not in readme
+    assert "`report/runtime.md`" in readme
+    assert "| evaluate_vae@1 | 4.25 | cpu | 2 |" in runtime and "Some CPU 9000" in runtime
+    assert "Some CPU 9000" in (out / "index.html").read_text()
+
+
+def test_a_latent_space_without_a_manifold_figure_misses_nothing(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Figure 15 needs a 2-D latent space; with 3 the figures stage skips it by design."""
+    settings = dataclasses.replace(
+        settings, model=dataclasses.replace(settings.model, latent_dim=3)
+    )
+    minimal_tree(tmp_path)
+    for name in expected_figures(CHECKPOINTS, latent_dim=3):
+        (tmp_path / "plots" / "figures" / name).write_bytes(PNG)
+    _write(tmp_path / "metrics" / "figures.json", {"notes": []})
+    markdown = (_build(tmp_path, settings) / "README.md").read_text()
+    assert "fig15_manifold.png" not in markdown.split("## 4.1")[0]  # not among the missing
+    assert "run `dvc repro figures`" not in markdown.split("## 4.1")[0]
 
 
 def test_report_builds_from_nothing(tmp_path: Path, settings: Settings) -> None:

@@ -151,8 +151,9 @@ def evaluate_model(
     model_p: params.ModelParams,
     train_p: params.TrainParams,
     eval_p: params.EvalParams,
-) -> dict[str, Any]:
-    """Metrics of every checkpoint in `train.checkpoints`, keyed `epoch_001` …"""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Metrics of every checkpoint in `train.checkpoints`, keyed `epoch_001` …, and apart from
+    them the run's seconds and machine (which differ between machines; the metrics do not)."""
     start = time.perf_counter()
     seed_everything(eval_p.seed)
     set_threads(train_p.threads)
@@ -175,6 +176,5 @@ def evaluate_model(
         result[epoch_key(epoch)] = evaluate_checkpoint(
             model, beta, ref, likelihood, eval_p, generator
         )
-    result["environment"] = environment(device)
-    result["seconds"] = time.perf_counter() - start
-    return result
+    runtime = {"seconds": time.perf_counter() - start, "environment": environment(device)}
+    return result, runtime

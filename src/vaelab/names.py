@@ -31,6 +31,7 @@ DATA_SUMMARY = "data.json"
 CLASSIFIER_SUMMARY = "classifier.json"
 FIGURES_NUMBERS = "figures.json"
 TRAIN_SUMMARY = "metrics.json"
+RUNTIME_REPORT = "runtime.md"  # beside report/README.md: what differs between machines
 
 # The CSV tables the figures stage writes for `dvc plots`.
 RATE_DISTORTION_CSV = "rate_distortion.csv"
@@ -91,6 +92,12 @@ def eval_path(metrics: Path, beta: float | None) -> Path:
     return metrics / "eval" / f"{model_name_of(beta)}.json"
 
 
+def runtime_path(metrics: Path, beta: float | None) -> Path:
+    """metrics/runtime/evaluate_<model>.json: an evaluation's seconds and machine, kept apart
+    from its metrics, which every machine reproduces byte for byte."""
+    return metrics / "runtime" / f"evaluate_{model_name_of(beta)}.json"
+
+
 def train_dir(metrics: Path, name: str) -> Path:
     """metrics/train/<name>: a training run's dvclive folder ('classifier' or a model name)."""
     return metrics / "train" / name
@@ -120,8 +127,13 @@ def curve_halves(betas: Sequence[float]) -> tuple[Sequence[float], Sequence[floa
     return betas[:middle], betas[middle:]
 
 
-def expected_figures(checkpoints: Iterable[int]) -> list[str]:
-    """The PNG names the figures stage writes, in the study's order."""
+def draws_manifold(latent_dim: int) -> bool:
+    """Figure 15 decodes a 2-D grid of quantiles: only a 2-D latent space has one."""
+    return latent_dim == 2
+
+
+def expected_figures(checkpoints: Iterable[int], latent_dim: int) -> list[str]:
+    """The PNG names the figures stage writes for these params, in the study's order."""
     return [
         FIG_AE_LATENT,
         FIG_REDECODES,
@@ -131,6 +143,6 @@ def expected_figures(checkpoints: Iterable[int]) -> list[str]:
         *(loss_figure(number) for number in LOSS_FIGURES),
         *(confidence_figure(number) for number in CONFIDENCE_FIGURES),
         FIG_SHIFTED,
-        FIG_MANIFOLD,
+        *([FIG_MANIFOLD] if draws_manifold(latent_dim) else []),
         FIG_RATE_DISTORTION,
     ]

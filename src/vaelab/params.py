@@ -28,8 +28,9 @@ def _rule(
     gt: float | None = None,
     le: float | None = None,
     choices: tuple[str, ...] | None = None,
+    whole_as_int: bool = False,
 ) -> dict[str, Any]:
-    return {"ge": ge, "gt": gt, "le": le, "choices": choices}
+    return {"ge": ge, "gt": gt, "le": le, "choices": choices, "whole_as_int": whole_as_int}
 
 
 def _field(**rule: Any) -> Any:
@@ -70,8 +71,10 @@ class TrainParams:
     batch_size: int = _field(gt=0)
     lr: float = _field(gt=0, le=1)
     checkpoints: tuple[int, ...] = _field(ge=1)
-    device: str = _field(choices=("auto", "cpu", "cuda"))
-    threads: int = _field(ge=0)
+    # Concrete values, never "auto" or "all cores": DVC hashes what is written, so what is
+    # written must be what runs (the thread count changes how sums are split, hence the bits).
+    device: str = _field(choices=("cpu", "cuda"))
+    threads: int = _field(ge=1)
 
     @property
     def epochs(self) -> int:
@@ -91,7 +94,8 @@ class TrainParams:
 
 @dataclass(frozen=True)
 class VaeParams:
-    betas: tuple[float, ...] = _field(ge=0)
+    # DVC names the stage `train_vae@5.0` after the value as written; every other name is `5`.
+    betas: tuple[float, ...] = _field(ge=0, whole_as_int=True)
 
     def check(self, where: str) -> None:
         _require(len(self.betas) > 0, where, "betas", self.betas, "list at least one β")
@@ -184,7 +188,12 @@ def _coerce_scalar(value: Any, kind: type, where: str) -> Any:
     raise ParamsError(f"{where} = {value!r}; expected a {kind.__name__}")
 
 
-def _check_rule(value: Any, rule: dict[str, Any], where: str) -> None:
+def _check_rule(value: Any, rule: dict[str, Any], where: str, raw: Any = None) -> None:
+    if rule.get("whole_as_int") and isinstance(raw, float) and raw.is_integer():
+        raise ParamsError(
+            f"{where} = {raw!r}; write a whole β as an integer ({int(raw)}): DVC names "
+            f"stages after the value as written"
+        )
     if rule.get("choices") is not None and value not in rule["choices"]:
         raise ParamsError(f"{where} = {value!r}; expected one of {', '.join(rule['choices'])}")
     for name, test, word in (
@@ -205,7 +214,7 @@ def _coerce(value: Any, hint: Any, rule: dict[str, Any], where: str) -> Any:
         items = []
         for i, item in enumerate(value):
             items.append(_coerce_scalar(item, item_kind, f"{where}[{i}]"))
-            _check_rule(items[-1], rule, f"{where}[{i}]")
+            _check_rule(items[-1], rule, f"{where}[{i}]", item)
         return tuple(items)
     if isinstance(hint, types.UnionType):
         raise TypeError(f"unsupported type {hint} for {where}")
@@ -242,7 +251,10 @@ def read_yaml(path: Path | str = DEFAULT_PATH) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise ParamsError(f"{path}: not found; run from the repository root")
-    raw = yaml.safe_load(path.read_text()) or {}
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ParamsError(_yaml_problem(path, error)) from None
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of sections")
     unknown = sorted(set(raw) - set(SECTIONS))
@@ -253,15 +265,51 @@ def read_yaml(path: Path | str = DEFAULT_PATH) -> dict[str, Any]:
     return raw
 
 
+def _yaml_problem(path: Path, error: yaml.YAMLError) -> str:
+    """'params.yaml, line 12: could not find expected ':'': the file, the line, the problem."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"{path}, line {mark.line + 1}" if mark is not None else str(path)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"{where}: not valid YAML ({problem}); fix it and run again"
+
+
+def _check_across(sections: dict[str, Any], path: Path | str) -> None:
+    """Rules that span sections, checked at load so that no stage trains for a figure that
+    cannot be drawn."""
+    figures, vae, model = sections["figures"], sections["vae"], sections["model"]
+    untrained = [b for b in figures.all_betas() if b not in vae.betas]
+    if untrained:
+        raise ParamsError(
+            f"{path}: figures draw β = {_show(tuple(untrained))} but vae.betas = "
+            f"{_show(vae.betas)} does not train them; add them to vae.betas or remove them "
+            f"from figures"
+        )
+    if len(figures.curve_betas) < 2:
+        raise ParamsError(
+            f"{path}: figures.curve_betas = {_show(figures.curve_betas)}; expected at least 2 β "
+            "(figures 10–13 split them in halves)"
+        )
+    if model.latent_dim < 2:
+        raise ParamsError(
+            f"{path}: model.latent_dim = {model.latent_dim}; the figures draw a latent plane "
+            "and need at least 2"
+        )
+
+
 def load(*names: str, path: Path | str = DEFAULT_PATH) -> Any:
-    """Load and validate the named sections: `train, model = load("train", "model")`."""
+    """Load and validate the named sections: `train, model = load("train", "model")`.
+
+    Every section is validated, and the rules across sections checked, whichever are asked
+    for: a stage fails on a bad params.yaml before it does any work.
+    """
     raw = read_yaml(path)
-    sections = []
-    for name in names:
+    for name in SECTIONS:
         if name not in raw:
             raise ParamsError(f"{path}: {name}: missing section")
-        sections.append(parse_section(name, raw[name], path))
-    return sections[0] if len(sections) == 1 else tuple(sections)
+    sections = {name: parse_section(name, raw[name], path) for name in SECTIONS}
+    _check_across(sections, path)
+    chosen = [sections[name] for name in names]
+    return chosen[0] if len(chosen) == 1 else tuple(chosen)
 
 
 def as_dict(section: Any) -> dict[str, Any]:

@@ -15,9 +15,16 @@ from dvclive import Live
 from vaelab import objectives, params
 from vaelab.checkpoints import checkpoint_path, save_checkpoint
 from vaelab.data.mnist import load_mnist
+from vaelab.io import atomic_dir
 from vaelab.models import Classifier, build_autoencoder
 from vaelab.names import CLASSIFIER, model_name
-from vaelab.runtime import environment, resolve_device, seed_everything, set_threads
+from vaelab.runtime import (
+    environment,
+    resolve_device,
+    seed_everything,
+    set_threads,
+    settings_environment,
+)
 from vaelab.train import FitSettings, fit
 
 
@@ -42,10 +49,12 @@ def _log_epoch(live: Live, epoch: int, metrics: dict[str, float]) -> None:
     live.make_summary()
 
 
-def _finish(live: Live, result) -> None:
-    """Totals of the run in dvclive's summary (metrics.json), beside the last epoch's values."""
+def _finish(live: Live, result, device: torch.device) -> None:
+    """Totals and the machine of the run in dvclive's summary (metrics.json), beside the last
+    epoch's values: the run-time record of training, kept apart from the checkpoints."""
     live.summary["train_seconds"] = result.train_seconds
     live.summary["mean_images_per_s"] = result.images_per_second
+    live.summary["environment"] = environment(device)
     live.make_summary()
     live.end()
 
@@ -75,7 +84,7 @@ def train_autoencoder(
     meta = {
         "kind": kind,
         "beta": beta,
-        "environment": environment(device),
+        "environment": settings_environment(device),
         "params": {"model": params.as_dict(model_p), "train": params.as_dict(train_p)},
     }
     live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
@@ -89,17 +98,19 @@ def train_autoencoder(
                 metrics |= {f"{split}/{k}": v for k, v in shares.items()}
         _log_epoch(live, epoch, metrics)
         if epoch in train_p.checkpoints:
-            save_checkpoint(checkpoint_path(model_dir, epoch), model, optimizer, epoch, **meta)
+            save_checkpoint(checkpoint_path(staging, epoch), model, optimizer, epoch, **meta)
 
-    result = fit(
-        model,
-        objectives.autoencoder_objective(kind, beta, likelihood),
-        train,
-        test,
-        settings,
-        on_epoch_end,
-    )
-    _finish(live, result)
+    # Checkpoints go to a temporary folder that becomes `model_dir` only when all are written.
+    with atomic_dir(model_dir) as staging:
+        result = fit(
+            model,
+            objectives.autoencoder_objective(kind, beta, likelihood),
+            train,
+            test,
+            settings,
+            on_epoch_end,
+        )
+    _finish(live, result, device)
     return {"images_per_s": result.images_per_second, "train_seconds": result.train_seconds}
 
 
@@ -130,14 +141,12 @@ def train_classifier(
         settings,
         lambda epoch, metrics, _opt: _log_epoch(live, epoch, metrics),
     )
-    _finish(live, result)
+    _finish(live, result, device)
     final = result.history[-1]
     summary = {
         "test_accuracy": final["test/accuracy"],
         "baseline_confidence": float(model.predict(test[0], settings.eval_batch_size)[0].mean()),
-        "train_seconds": result.train_seconds,
-        "images_per_s": result.images_per_second,
-        "environment": environment(device),
+        "environment": settings_environment(device),
         "params": params.as_dict(clf_p),
     }
     save_checkpoint(

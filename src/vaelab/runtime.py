@@ -22,37 +22,65 @@ def seed_everything(seed: int) -> None:
     torch._C._set_deterministic_algorithms(True)
 
 
+class DeviceError(RuntimeError):
+    """The device params.yaml names is not on this machine."""
+
+
+# What dvc.yaml's `pinned` prefix sets for every stage: the kernel choices that otherwise
+# differ between x86-64 machines (AVX2 vs AVX-512, Intel vs AMD) and change the last bits.
+KERNEL_VARIABLES = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA")
+
+
 def resolve_device(name: str) -> torch.device:
-    """'auto' picks CUDA when present, else the CPU."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
+    """'cpu' or 'cuda' as params.yaml says; a missing GPU is a one-line error, not a guess."""
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("train.device = 'cuda' but no CUDA device is visible; use auto or cpu")
+        raise DeviceError(
+            "params.yaml: train.device = 'cuda' but no CUDA device is visible here; "
+            "set train.device to cpu (dvc exp run -S train.device=cpu)"
+        )
     return torch.device(name)
 
 
 def set_threads(threads: int) -> int:
-    """0 means one intra-op thread per core available to this process."""
-    n = threads or len(os.sched_getaffinity(0))
-    torch.set_num_threads(n)
-    return n
+    """Exactly `threads` intra-op threads: the count changes how sums split, hence the bits."""
+    torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def kernels() -> dict[str, str]:
+    """The CPU code paths in force: ATen's vector width and the pinning variables as set."""
+    return {
+        "aten_capability": torch.backends.cpu.get_cpu_capability(),
+        **{name: os.environ.get(name, "") for name in KERNEL_VARIABLES},
+    }
+
+
+def settings_environment(device: torch.device) -> dict[str, object]:
+    """What a result depends on besides params and that every machine reproduces: pinned
+    library versions, device, threads and kernel paths. Saved in checkpoints."""
+    return {
+        "torch": str(torch.__version__),
+        "numpy": np.__version__,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "kernels": kernels(),
+    }
 
 
 def environment(device: torch.device) -> dict[str, object]:
-    """Library versions, device and threads: what a number depends on besides params.
+    """Everything about the run: settings_environment plus the machine's own facts (Python
+    patch level, DVC, processor, cores), which differ between machines and so are kept out
+    of byte-compared outputs.
 
     Versions come from the installed metadata: importing torchvision costs about 1 s a stage.
     """
     return {
+        **settings_environment(device),
         "python": platform.python_version(),
-        "torch": str(torch.__version__),
         "torchvision": version("torchvision"),
-        "numpy": np.__version__,
         "dvc": version("dvc"),
-        "device": str(device),
         "device_name": torch.cuda.get_device_name(device)
         if device.type == "cuda"
         else platform.processor() or platform.machine(),
-        "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
     }

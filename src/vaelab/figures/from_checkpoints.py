@@ -42,6 +42,7 @@ from vaelab.names import (
     FIG_POSTERIOR,
     FIG_REDECODES,
     FIG_SHIFTED,
+    draws_manifold,
     epoch_figure,
 )
 
@@ -236,7 +237,7 @@ def fig15_manifold(study: Study) -> str | None:
 
     Returns a note instead of drawing when the latent space is not 2-D.
     """
-    if study.latent_dim != 2:
+    if not draws_manifold(study.latent_dim):
         return (
             f"{FIG_MANIFOLD} skipped: model.latent_dim = {study.latent_dim}; "
             "the quantile grid needs a 2-D latent space"

@@ -30,7 +30,7 @@ from vaelab.figures.from_metrics import (
     fig_losses,
     write_tables,
 )
-from vaelab.figures.inputs import FiguresError, Inputs, Study
+from vaelab.figures.inputs import Inputs, Study
 from vaelab.figures.primitives import figure_style
 from vaelab.names import (
     CONFIDENCE_FIGURES,
@@ -56,17 +56,11 @@ def needed_models(
 def check_inputs(
     inputs: Inputs, figures_p: params.FiguresParams, train_p: params.TrainParams
 ) -> None:
-    """Load every input once, so a missing one fails the stage before anything is written."""
-    if inputs.model_p.latent_dim < 2:
-        raise FiguresError(
-            f"params.yaml: model.latent_dim = {inputs.model_p.latent_dim}; "
-            "the figures draw a latent plane and need at least 2"
-        )
-    if len(figures_p.curve_betas) < 2:
-        raise FiguresError(
-            f"params.yaml: figures.curve_betas = {list(figures_p.curve_betas)}; "
-            "expected at least 2 β (figures 10–13 split them in halves)"
-        )
+    """Load every input once, so a missing one fails the stage before anything is written.
+
+    Rules between params sections (latent_dim ≥ 2, two curve β at least) are checked when
+    params.yaml is loaded.
+    """
     for beta in (None, *figures_p.all_betas(), *inputs.vae_betas):
         inputs.evaluation(beta)
     for beta in figures_p.curve_betas:

@@ -26,6 +26,7 @@ from vaelab.names import (
     eval_path,
     eval_target,
     model_name_of,
+    runtime_path,
     train_dir,
 )
 
@@ -48,7 +49,8 @@ class Evidence:
 
     `evals` maps 'ae' / 'vae_beta_<β>' to metrics/eval/<name>.json; `train` maps the same
     names and 'classifier' to dvclive summaries; `curves` maps a model name to its per-epoch
-    dvclive TSVs as {'train/kl_share': [(epoch, value), …]}. `shifted_name` is how the
+    dvclive TSVs as {'train/kl_share': [(epoch, value), …]}; `runtimes` maps a model name to
+    its evaluation's seconds and machine (metrics/runtime/). `shifted_name` is how the
     shifted prior of figure 14 is written ('N(1, 0.5²)', from `labels.shifted_name`).
     """
 
@@ -58,6 +60,7 @@ class Evidence:
     evals: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     train: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     curves: Mapping[str, dict[str, list[tuple[int, float]]]] = field(default_factory=dict)
+    runtimes: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     classifier: dict[str, Any] | None = None
     figures: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
@@ -137,6 +140,9 @@ def load_evidence(
         for n in [CLASSIFIER, *names]
         if (s := _read_optional(train_dir(metrics_dir, n) / TRAIN_SUMMARY))
     }
+    runtimes = {
+        model_name_of(b): r for b in models if (r := _read_optional(runtime_path(metrics_dir, b)))
+    }
     return Evidence(
         betas=betas,
         checkpoints=tuple(checkpoints),
@@ -144,6 +150,7 @@ def load_evidence(
         evals=evals,
         train=train,
         curves={n: _read_curves(metrics_dir, n) for n in names},
+        runtimes=runtimes,
         classifier=_read_optional(metrics_dir / CLASSIFIER_SUMMARY),
         figures=_read_optional(metrics_dir / FIGURES_NUMBERS),
         data=_read_optional(metrics_dir / DATA_SUMMARY),

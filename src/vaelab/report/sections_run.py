@@ -7,7 +7,6 @@ so the summary of a half-run pipeline says what to run next.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from vaelab import names
 from vaelab.data.files import SPLIT_SIZES
@@ -65,47 +64,6 @@ def metrics_section(ev: Evidence, s: Settings) -> list[Block]:
     ]
 
 
-def _timed_row(stage: str, record: dict[str, Any], seconds_key: str) -> tuple[str, ...]:
-    """A stage's wall seconds with the device and threads its `environment` recorded."""
-    env = record.get("environment", {})
-    return (
-        stage,
-        fmt(record.get(seconds_key)),
-        str(env.get("device", "—")),
-        str(env.get("threads", "—")),
-    )
-
-
-def _stage_times(ev: Evidence) -> Table:
-    """Wall seconds of every stage that wrote a timing, with its device and threads."""
-    table: list[tuple[str, ...]] = []
-    if ev.data:
-        table.append((DOWNLOAD_TARGET, fmt(ev.data.get("seconds")), "—", "—"))
-    if ev.classifier:
-        table.append(_timed_row(CLASSIFIER_TARGET, ev.classifier, "train_seconds"))
-    for beta in [None, *ev.betas]:
-        name = names.model_name_of(beta)
-        if name in ev.train:
-            seconds = ev.train[name].get("train_seconds")
-            table.append((names.train_target(beta), fmt(seconds), "—", "—"))
-        if name in ev.evals:
-            table.append(_timed_row(names.eval_target(beta), ev.evals[name], "seconds"))
-    if ev.figures:
-        table.append((FIGURES_TARGET, fmt(ev.figures.get("seconds")), "—", "—"))
-    return Table(("stage", "wall seconds", "device", "threads"), tuple(table))
-
-
-def _environment(ev: Evidence) -> Table:
-    """Library versions and machine, merged over every stage that recorded them."""
-    seen: dict[str, list[str]] = {}
-    records = [ev.classifier or {}, *ev.evals.values()]
-    for env in (r.get("environment", {}) for r in records):
-        for name, value in env.items():
-            if str(value) not in seen.setdefault(name, []):
-                seen[name].append(str(value))
-    return Table(("", "value"), tuple((name, ", ".join(v)) for name, v in seen.items()))
-
-
 def run_section(ev: Evidence, s: Settings) -> list[Block]:
     classifier = ev.classifier or {}
     seeds = (
@@ -129,14 +87,15 @@ def run_section(ev: Evidence, s: Settings) -> list[Block]:
                 *digests,
             )
         ),
-        Heading("Environment", 3),
-        _environment(ev),
-        Heading("Wall time per stage", 3),
-        _stage_times(ev),
+        Paragraph(
+            f"The machine, library versions and wall time of each stage are in "
+            f"`report/{names.RUNTIME_REPORT}` and at the end of `report/index.html`: they "
+            f"differ from machine to machine, and this page does not."
+        ),
     ]
 
 
-def missing_inputs(ev: Evidence, figures_dir: Path) -> list[str]:
+def missing_inputs(ev: Evidence, figures_dir: Path, latent_dim: int) -> list[str]:
     """One line per missing input: what it is and the `dvc repro` target that makes it."""
     lines = []
     if ev.data is None:
@@ -150,7 +109,7 @@ def missing_inputs(ev: Evidence, figures_dir: Path) -> list[str]:
             lines.append(f"training summary of {model}: run `dvc repro {target}`")
         if name not in ev.evals:
             lines.append(f"evaluation of {model}: run `dvc repro {names.eval_target(beta)}`")
-    expected = names.expected_figures(ev.checkpoints)
+    expected = names.expected_figures(ev.checkpoints, latent_dim)
     absent = [f"`{n}`" for n in expected if not (figures_dir / n).exists()]
     if len(absent) == len(expected):
         absent = [f"all {len(expected)} figures"]
@@ -160,11 +119,13 @@ def missing_inputs(ev: Evidence, figures_dir: Path) -> list[str]:
     return lines
 
 
-def summary_section(ev: Evidence, claims: list[Claim], figures_dir: Path) -> list[Block]:
+def summary_section(
+    ev: Evidence, s: Settings, claims: list[Claim], figures_dir: Path
+) -> list[Block]:
     counts = {
         v: sum(c.verdict == v for c in claims) for v in ("holds", "does not hold", "not measured")
     }
-    missing = missing_inputs(ev, figures_dir)
+    missing = missing_inputs(ev, figures_dir, s.model.latent_dim)
     blocks: list[Block] = [
         Heading(TITLE, 1),
         Paragraph(

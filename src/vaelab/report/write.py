@@ -12,9 +12,11 @@ import os
 from pathlib import Path
 
 from vaelab.io import write_text
+from vaelab.names import RUNTIME_REPORT
 from vaelab.report.claims import Claim, check_all
 from vaelab.report.evidence import Evidence
 from vaelab.report.render import Block, to_html, to_markdown
+from vaelab.report.runtime_page import runtime_blocks
 from vaelab.report.sections_run import (
     TITLE,
     claims_section,
@@ -35,7 +37,7 @@ from vaelab.report.settings import Settings
 def build_blocks(ev: Evidence, s: Settings, figures_dir: Path, claims: list[Claim]) -> list[Block]:
     """The whole report, in the study's order, then the claims, the metrics and the run."""
     return [
-        *summary_section(ev, claims, figures_dir),
+        *summary_section(ev, s, claims, figures_dir),
         *latent_section(ev, s, figures_dir),
         *beta_section(ev, s, figures_dir),
         *losses_section(ev, s, figures_dir),
@@ -55,15 +57,23 @@ def data_uri(path: Path) -> str | None:
 
 
 def write_report(ev: Evidence, s: Settings, figures_dir: Path, out_dir: Path) -> list[Claim]:
-    """Render README.md and index.html fully, then write both atomically."""
+    """Render README.md, runtime.md and index.html fully, then write each atomically.
+
+    README.md holds only what every machine reproduces; runtime.md what differs between
+    machines; index.html both, with the figures inlined.
+    """
     claims = check_all(ev)
     blocks = build_blocks(ev, s, figures_dir, claims)
+    runtime = runtime_blocks(ev)
 
     def relative(path: Path) -> str | None:
         return Path(os.path.relpath(path, out_dir)).as_posix() if path.is_file() else None
 
-    markdown = to_markdown(blocks, relative)
-    page = to_html(blocks, TITLE, data_uri)
-    write_text(out_dir / "README.md", markdown)
-    write_text(out_dir / "index.html", page)
+    pages = {
+        "README.md": to_markdown(blocks, relative),
+        RUNTIME_REPORT: to_markdown(runtime, relative),
+        "index.html": to_html([*blocks, *runtime], TITLE, data_uri),
+    }
+    for name, text in pages.items():
+        write_text(out_dir / name, text)
     return claims

@@ -1,0 +1,72 @@
+"""The run's own page: the machine, library versions and wall seconds of every stage.
+
+Kept out of README.md because these differ between machines while everything there is
+reproduced byte for byte (report/runtime.md, and the end of index.html).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vaelab import names
+from vaelab.names import CLASSIFIER, CLASSIFIER_TARGET, DOWNLOAD_TARGET, FIGURES_TARGET
+from vaelab.report.cells import fmt
+from vaelab.report.evidence import Evidence
+from vaelab.report.render import Block, Heading, Paragraph, Table
+
+RUNTIME_TITLE = "How this run went"
+
+
+def _timed_row(stage: str, record: dict[str, Any], seconds_key: str) -> tuple[str, ...]:
+    """A stage's wall seconds with the device and threads its `environment` recorded."""
+    env = record.get("environment", {})
+    return (
+        stage,
+        fmt(record.get(seconds_key)),
+        str(env.get("device", "—")),
+        str(env.get("threads", "—")),
+    )
+
+
+def _stage_times(ev: Evidence) -> Table:
+    """Wall seconds of every stage that wrote a timing, with its device and threads."""
+    table: list[tuple[str, ...]] = []
+    if ev.data:
+        table.append((DOWNLOAD_TARGET, fmt(ev.data.get("seconds")), "—", "—"))
+    if CLASSIFIER in ev.train:
+        table.append(_timed_row(CLASSIFIER_TARGET, ev.train[CLASSIFIER], "train_seconds"))
+    for beta in [None, *ev.betas]:
+        name = names.model_name_of(beta)
+        if name in ev.train:
+            table.append(_timed_row(names.train_target(beta), ev.train[name], "train_seconds"))
+        if name in ev.runtimes:
+            table.append(_timed_row(names.eval_target(beta), ev.runtimes[name], "seconds"))
+    if ev.figures:
+        table.append((FIGURES_TARGET, fmt(ev.figures.get("seconds")), "—", "—"))
+    return Table(("stage", "wall seconds", "device", "threads"), tuple(table))
+
+
+def _environment(ev: Evidence) -> Table:
+    """Library versions and machine, merged over every stage that recorded them."""
+    seen: dict[str, list[str]] = {}
+    records = [*ev.train.values(), *ev.runtimes.values()]
+    for env in (r.get("environment", {}) for r in records):
+        for name, value in env.items():
+            if str(value) not in seen.setdefault(name, []):
+                seen[name].append(str(value))
+    return Table(("", "value"), tuple((name, ", ".join(v)) for name, v in seen.items()))
+
+
+def runtime_blocks(ev: Evidence) -> list[Block]:
+    """The page: environment, then wall seconds per stage (training: its steps only)."""
+    return [
+        Heading(RUNTIME_TITLE),
+        Paragraph(
+            "Values that differ between machines; training stages count their optimiser "
+            "steps, the others their whole run."
+        ),
+        Heading("Environment", 3),
+        _environment(ev),
+        Heading("Wall time per stage", 3),
+        _stage_times(ev),
+    ]
