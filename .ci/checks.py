@@ -1,5 +1,6 @@
-"""CI's checks after `make repro`: nothing stale, a second repro is a no-op, every figure and
-the report exist, and the invariants hold (IWAE ≤ −ELBO, classifier accuracy ≥ 98 %).
+"""CI's checks after `make repro`: the byte-stable outputs equal the committed ones, nothing is
+stale, a second repro is a no-op, every figure and the report exist, and the invariants hold
+(IWAE ≤ −ELBO, classifier accuracy ≥ 98 %).
 
 Run as `.venv/bin/python .ci/checks.py` from the repository root (`.ci/run` does).
 """
@@ -118,8 +119,9 @@ def main() -> int:
         print(f"ci check failed: {problem}", file=sys.stderr)
     if not found:
         print(
-            "ci checks: dvc status clean, second repro a no-op, figures and report present, "
-            "IWAE ≤ −ELBO everywhere, classifier accuracy ≥ 98 %"
+            "ci checks: models/, metrics/eval/ and report/README.md byte-identical to the "
+            "committed dvc.lock, dvc status clean, second repro a no-op, figures and report "
+            "present, IWAE ≤ −ELBO everywhere, classifier accuracy ≥ 98 %"
         )
     return 1 if found else 0
 
