@@ -31,10 +31,11 @@ MIN_CLASSIFIER_ACCURACY = 0.98
 BYTE_STABLE = ("models/", "metrics/eval/", "report/README.md")
 
 
-def _dvc(*args: str) -> str:
-    done = subprocess.run(["dvc", *args], capture_output=True, text=True)
+def _run(*command: str) -> str:
+    """A command's stdout; its failure ends the checks with what it printed."""
+    done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"dvc {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
 
 
@@ -64,7 +65,7 @@ def _likely_cause() -> str:
 
 def differing_outputs() -> list[str]:
     """Outputs whose bytes differ from the committed dvc.lock after a fresh `dvc repro`."""
-    committed = _out_hashes(yaml.safe_load(_git("show", "HEAD:dvc.lock")))
+    committed = _out_hashes(yaml.safe_load(_run("git", "show", "HEAD:dvc.lock")))
     ours = _out_hashes(yaml.safe_load(Path("dvc.lock").read_text()))
     differ = sorted(path for path in committed if ours.get(path) != committed[path])
     if not differ:
@@ -74,16 +75,12 @@ def differing_outputs() -> list[str]:
     ]
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
-
-
 def problems() -> list[str]:
     found = []
-    status = _dvc("status")
+    status = _run("dvc", "status")
     if "up to date" not in status:
         found.append(f"dvc status is not clean:\n{status}")
-    second = _dvc("repro")
+    second = _run("dvc", "repro")
     if "Running stage" in second:
         found.append(f"a second dvc repro ran stages:\n{second}")
     found += differing_outputs()

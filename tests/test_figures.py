@@ -34,7 +34,7 @@ from vaelab.names import (
     expected_figures,
     kind_of,
     model_dir,
-    model_name_of,
+    model_name,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -106,7 +106,7 @@ def eval_entry(beta: float | None, epoch: int) -> dict[str, float]:
 
 def write_metrics(metrics: Path) -> None:
     for beta in (None, *VAE_P.betas):
-        name = model_name_of(beta)
+        name = model_name(beta)
         result = {
             "kind": kind_of(beta),
             "beta": beta,

@@ -50,7 +50,7 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         raise
 
 
-def fresh_dir(stem: Path) -> Path:
+def _fresh_dir(stem: Path) -> Path:
     """A new, uniquely named folder `<stem>.<hex>`; unlike mkdtemp's 0700 it honours the umask."""
     for _ in range(100):
         path = stem.with_name(f"{stem.name}.{secrets.token_hex(4)}")
@@ -67,7 +67,7 @@ def _replace_dir(tmp: Path, out: Path) -> None:
     if not out.exists():
         os.rename(tmp, out)
         return
-    old = fresh_dir(out.parent / f".{out.name}.old")
+    old = _fresh_dir(out.parent / f".{out.name}.old")
     try:
         os.rename(out, old)  # POSIX: a folder may replace an empty folder
     except OSError:
@@ -89,7 +89,7 @@ def atomic_dir(path: Path | str) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     for dead in path.parent.glob(f".{path.name}.tmp.*"):  # left by a run killed with -9
         shutil.rmtree(dead, ignore_errors=True)
-    tmp = fresh_dir(path.parent / f".{path.name}.tmp")
+    tmp = _fresh_dir(path.parent / f".{path.name}.tmp")
     try:
         yield tmp
         for child in tmp.rglob("*"):

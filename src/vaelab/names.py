@@ -48,14 +48,9 @@ def kind_of(beta: float | None) -> str:
     return "ae" if beta is None else "vae"
 
 
-def model_name(kind: str, beta: float | None = None) -> str:
-    """'ae' or 'vae_beta_<β>': the name of a model's metrics and figures."""
-    return "ae" if kind == "ae" else f"vae_beta_{beta_tag(beta)}"
-
-
-def model_name_of(beta: float | None) -> str:
-    """model_name of the AE (β None) or of the β-VAE."""
-    return model_name(kind_of(beta), beta)
+def model_name(beta: float | None) -> str:
+    """'ae' (β None) or 'vae_beta_<β>': the name of a model's metrics and figures."""
+    return "ae" if beta is None else f"vae_beta_{beta_tag(beta)}"
 
 
 def epoch_key(epoch: int) -> str:
@@ -89,13 +84,13 @@ def model_dir(models: Path, beta: float | None) -> Path:
 
 def eval_path(metrics: Path, beta: float | None) -> Path:
     """metrics/eval/<model>.json: every checkpoint's held-out metrics."""
-    return metrics / "eval" / f"{model_name_of(beta)}.json"
+    return metrics / "eval" / f"{model_name(beta)}.json"
 
 
 def runtime_path(metrics: Path, beta: float | None) -> Path:
     """metrics/runtime/evaluate_<model>.json: an evaluation's seconds and machine, kept apart
     from its metrics, which every machine reproduces byte for byte."""
-    return metrics / "runtime" / f"evaluate_{model_name_of(beta)}.json"
+    return metrics / "runtime" / f"evaluate_{model_name(beta)}.json"
 
 
 def train_dir(metrics: Path, name: str) -> Path:

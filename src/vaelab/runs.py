@@ -73,7 +73,7 @@ def train_autoencoder(
     train, test = _load_data(data_root, device)
     model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim).to(device)
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
-    name = model_name(kind, beta)
+    name = model_name(beta)
     settings = FitSettings(
         epochs=train_p.epochs,
         batch_size=train_p.batch_size,

@@ -24,8 +24,8 @@ from vaelab.names import (
     CLASSIFIER,
     FIGURES_NUMBERS,
     TRAIN_SUMMARY,
-    eval_path,
     model_name,
+    runtime_path,
     train_dir,
 )
 
@@ -75,12 +75,12 @@ class Clone:
 
 def _training_seconds(metrics: Path, betas: list[float]) -> float:
     """Seconds spent in training steps (dvclive summaries) of every model of the study."""
-    names = [CLASSIFIER, model_name("ae"), *(model_name("vae", b) for b in betas)]
+    names = [CLASSIFIER, *(model_name(b) for b in [None, *betas])]
     return sum(read_json(train_dir(metrics, n) / TRAIN_SUMMARY)["train_seconds"] for n in names)
 
 
 def _evaluate_seconds(metrics: Path, betas: list[float]) -> float:
-    return sum(read_json(eval_path(metrics, b))["seconds"] for b in [None, *betas])
+    return sum(read_json(runtime_path(metrics, b))["seconds"] for b in [None, *betas])
 
 
 def _sweep(clone: Clone, betas: list[float], new_betas: list[float], workers: int) -> float:

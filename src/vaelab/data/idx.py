@@ -9,8 +9,15 @@ from pathlib import Path
 import numpy as np
 
 UINT8 = 0x08  # the IDX type code of unsigned bytes, the third byte of the magic number
-IDX_IMAGES_MAGIC = 0x00000803  # uint8 payload, 3 dims
-IDX_LABELS_MAGIC = 0x00000801  # uint8 payload, 1 dim
+
+
+def magic(n_dims: int) -> int:
+    """The first four bytes of a uint8 IDX file of `n_dims` dimensions, as an integer."""
+    return (UINT8 << 8) + n_dims
+
+
+IDX_IMAGES_MAGIC = magic(3)  # 0x00000803
+IDX_LABELS_MAGIC = magic(1)  # 0x00000801
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -29,5 +36,5 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     array = np.asarray(array)
     if array.dtype != np.uint8:
         raise ValueError(f"{path}: IDX payload must be uint8, not {array.dtype}")
-    header = struct.pack(f">I{array.ndim}I", (UINT8 << 8) + array.ndim, *array.shape)
+    header = struct.pack(f">I{array.ndim}I", magic(array.ndim), *array.shape)
     path.write_bytes(header + array.tobytes())

@@ -24,7 +24,7 @@ from vaelab.names import (
     FIG_RATE_DISTORTION,
     RATE_DISTORTION_CSV,
     epoch_key,
-    model_name_of,
+    model_name,
 )
 
 CONFIDENCES = ("recon_confidence_ratio", "prior_confidence_ratio", "shifted_confidence_ratio")
@@ -39,7 +39,7 @@ def checkpoint_table(study: Study) -> pd.DataFrame:
             entry = evaluation[epoch_key(epoch)]
             rows.append(
                 {
-                    "model": model_name_of(beta),
+                    "model": model_name(beta),
                     "beta": beta,
                     "epoch": epoch,
                     "rate_kl": entry.get("kl"),

@@ -28,7 +28,6 @@ from vaelab.names import (
     eval_target,
     model_dir,
     model_name,
-    model_name_of,
     train_target,
 )
 
@@ -63,7 +62,7 @@ class Inputs:
         if not model_dir(self.models, beta).is_dir():
             raise FiguresError(
                 f"{model_dir(self.models, beta)} not found: the "
-                f"{model_name_of(beta)} model was not trained; "
+                f"{model_name(beta)} model was not trained; "
                 f"run `dvc repro {target}`"
             )
 
@@ -100,7 +99,7 @@ class Inputs:
         self._require_trained(beta)
         columns = {}
         for name in VAE_CURVES:
-            path = curve_path(self.metrics, model_name("vae", beta), "test", name)
+            path = curve_path(self.metrics, model_name(beta), "test", name)
             if not path.exists():
                 raise FiguresError(f"{path} not found; run `dvc repro {train_target(beta)}`")
             columns[name] = pd.read_csv(path, sep="\t").set_index("step")[name]

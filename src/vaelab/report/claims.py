@@ -18,7 +18,7 @@ from vaelab.names import (
     CLASSIFIER_TARGET,
     FIGURES_NUMBERS,
     FIGURES_TARGET,
-    model_name_of,
+    model_name,
 )
 from vaelab.report.evidence import Evidence, NotMeasured
 from vaelab.report.trend import trend
@@ -232,7 +232,7 @@ def _kl_share_starts_low(ev: Evidence) -> Check:
     for beta in CURVE_BETAS:
         shares.append(ev.at(beta, 1, "kl_share"))
         numbers[f"{beta_key(beta)} test"] = percent(shares[-1])
-        curve = ev.curves.get(model_name_of(beta), {}).get("train/kl_share", [])
+        curve = ev.curves.get(model_name(beta), {}).get("train/kl_share", [])
         numbers |= {f"{beta_key(beta)} train mean": percent(v) for step, v in curve if step == 1}
     note = (
         f"KL share after epoch 1 (test; the training mean over epoch 1 beside it); holds "
@@ -251,7 +251,7 @@ def _high_beta_beats_real(ev: Evidence) -> Check:
     ev.require(*high)
     ratios = {b: ev.final(b, "prior_confidence_ratio") for b in high}
     numbers: Numbers = {f"{beta_key(b)} conf": r for b, r in ratios.items()}
-    baseline = ev.evals[model_name_of(high[0])].get("baseline_confidence")
+    baseline = ev.evals[model_name(high[0])].get("baseline_confidence")
     if baseline:
         numbers["ceiling 1/baseline"] = 1 / baseline
     note = (

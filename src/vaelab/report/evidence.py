@@ -25,7 +25,7 @@ from vaelab.names import (
     epoch_key,
     eval_path,
     eval_target,
-    model_name_of,
+    model_name,
     runtime_path,
     train_dir,
 )
@@ -71,7 +71,7 @@ class Evidence:
 
     def require(self, *betas: float | None) -> None:
         """Raise NotMeasured naming every missing evaluation (None is the AE)."""
-        missing = [b for b in betas if model_name_of(b) not in self.evals]
+        missing = [b for b in betas if model_name(b) not in self.evals]
         if missing:
             names = ", ".join("the AE" if b is None else beta_label(b) for b in missing)
             raise NotMeasured(f"evaluation of {names}", [self._target(b) for b in missing])
@@ -79,7 +79,7 @@ class Evidence:
     def at(self, beta: float | None, epoch: int, *path: str) -> Any:
         """A value of one checkpoint's evaluation: `at(5, 20, 'aggregate_posterior', 'kl')`."""
         self.require(beta)
-        name = model_name_of(beta)
+        name = model_name(beta)
         value: Any = self.evals[name].get(epoch_key(epoch))
         if value is None:
             raise NotMeasured(f"epoch {epoch} of {name}", [self._target(beta)])
@@ -131,17 +131,15 @@ def load_evidence(
     """
     betas = tuple(float(b) for b in betas)
     models = [None, *betas]
-    names = [model_name_of(b) for b in models]
-    evals = {
-        model_name_of(b): e for b in models if (e := _read_optional(eval_path(metrics_dir, b)))
-    }
+    names = [model_name(b) for b in models]
+    evals = {model_name(b): e for b in models if (e := _read_optional(eval_path(metrics_dir, b)))}
     train = {
         n: s
         for n in [CLASSIFIER, *names]
         if (s := _read_optional(train_dir(metrics_dir, n) / TRAIN_SUMMARY))
     }
     runtimes = {
-        model_name_of(b): r for b in models if (r := _read_optional(runtime_path(metrics_dir, b)))
+        model_name(b): r for b in models if (r := _read_optional(runtime_path(metrics_dir, b)))
     }
     return Evidence(
         betas=betas,

@@ -36,7 +36,7 @@ def _stage_times(ev: Evidence) -> Table:
     if CLASSIFIER in ev.train:
         table.append(_timed_row(CLASSIFIER_TARGET, ev.train[CLASSIFIER], "train_seconds"))
     for beta in [None, *ev.betas]:
-        name = names.model_name_of(beta)
+        name = names.model_name(beta)
         if name in ev.train:
             table.append(_timed_row(names.train_target(beta), ev.train[name], "train_seconds"))
         if name in ev.runtimes:

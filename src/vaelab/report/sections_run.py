@@ -103,7 +103,7 @@ def missing_inputs(ev: Evidence, figures_dir: Path, latent_dim: int) -> list[str
     if ev.classifier is None:
         lines.append(f"`metrics/{CLASSIFIER_SUMMARY}`: run `dvc repro {CLASSIFIER_TARGET}`")
     for beta in [None, *ev.betas]:
-        name, model = names.model_name_of(beta), beta_label(beta)
+        name, model = names.model_name(beta), beta_label(beta)
         if name not in ev.train:
             target = names.train_target(beta)
             lines.append(f"training summary of {model}: run `dvc repro {target}`")

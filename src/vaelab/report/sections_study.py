@@ -129,7 +129,7 @@ def beta_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
 
 def _curve_change(ev: Evidence, beta: float, metric: str, show: Callable = fmt) -> str:
     """'first → last' of a dvclive curve, e.g. metric 'test/kl_share'."""
-    curve = ev.curves.get(names.model_name_of(beta), {}).get(metric, [])
+    curve = ev.curves.get(names.model_name(beta), {}).get(metric, [])
     if not curve:
         return NOT_MEASURED
     return f"{show(curve[0][1])} → {show(curve[-1][1])}"
