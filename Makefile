@@ -16,15 +16,17 @@ repro: $(STAMP)
 test: $(STAMP) browser
 	$(PY) -m pytest -q
 
-# Headless Chromium draws the offline `dvc plots` page in the tests. As root on Debian it is
-# installed from Debian's packages; anywhere else the one command to run is named.
+# Headless Chromium draws the offline `dvc plots` page and drives report/explorer.html (through
+# Debian's chromedriver) in the tests. As root on Debian both are installed from Debian's
+# packages; anywhere else the one command to run is named.
 browser:
-	@command -v chromium >/dev/null || { \
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's chromium for the browser tests (once)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "installing Debian's chromium and chromium-driver for the browser tests (once)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else \
-	    echo "make test needs headless Chromium: run 'sudo apt-get install -y chromium' (Debian/Ubuntu)" >&2; \
+	    echo "make test needs headless Chromium: run 'sudo apt-get install -y chromium chromium-driver' (Debian/Ubuntu)" >&2; \
 	    exit 1; \
 	  fi; }
 

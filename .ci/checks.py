@@ -18,6 +18,8 @@ from vaelab.io import read_json
 from vaelab.names import (
     CLASSIFIER,
     CLASSIFIER_SUMMARY,
+    EXPLORER_PAGE,
+    EXPLORER_SUMMARY,
     RUNTIME_REPORT,
     TRAIN_SUMMARY,
     epoch_key,
@@ -28,7 +30,14 @@ from vaelab.names import (
 
 MIN_CLASSIFIER_ACCURACY = 0.98
 # Outputs every x86-64 machine with AVX2 must reproduce byte for byte (README: bit-stable).
-BYTE_STABLE = ("models/", "metrics/eval/", "report/README.md")
+BYTE_STABLE = (
+    "models/",
+    "metrics/eval/",
+    "report/README.md",
+    "report/explorer.html",
+    "metrics/explorer.json",
+)
+MAX_EXPLORER_BYTES = 3_000_000  # issue 12: the page with the default params
 
 
 def _run(*command: str) -> str:
@@ -92,9 +101,12 @@ def problems() -> list[str]:
     ]
     found += [
         f"missing report/{name}"
-        for name in ("README.md", RUNTIME_REPORT, "index.html")
+        for name in ("README.md", RUNTIME_REPORT, "index.html", EXPLORER_PAGE)
         if not Path("report", name).is_file()
     ]
+    page_bytes = read_json(Path("metrics", EXPLORER_SUMMARY))["page_bytes"]
+    if page_bytes > MAX_EXPLORER_BYTES:
+        found.append(f"report/{EXPLORER_PAGE} is {page_bytes} bytes > {MAX_EXPLORER_BYTES}")
     accuracy = read_json(Path("metrics", CLASSIFIER_SUMMARY))["test_accuracy"]
     if accuracy < MIN_CLASSIFIER_ACCURACY:
         found.append(f"classifier accuracy {accuracy:.4f} < {MIN_CLASSIFIER_ACCURACY}")
@@ -116,9 +128,10 @@ def main() -> int:
         print(f"ci check failed: {problem}", file=sys.stderr)
     if not found:
         print(
-            "ci checks: models/, metrics/eval/ and report/README.md byte-identical to the "
-            "committed dvc.lock, dvc status clean, second repro a no-op, figures and report "
-            "present, IWAE ≤ −ELBO everywhere, classifier accuracy ≥ 98 %"
+            "ci checks: models/, metrics/eval/, report/README.md and the explorer page "
+            "byte-identical to the committed dvc.lock, dvc status clean, second repro a "
+            "no-op, figures and report present, explorer page ≤ 3 MB, IWAE ≤ −ELBO "
+            "everywhere, classifier accuracy ≥ 98 %"
         )
     return 1 if found else 0
 

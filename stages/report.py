@@ -21,13 +21,15 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for README.md, index.html")
     args = parser.parse_args()
     try:
-        model_p, train_p, vae_p, eval_p, figures_p = params.load(
-            "model", "train", "vae", "eval", "figures"
+        model_p, train_p, vae_p, eval_p, figures_p, explorer_p = params.load(
+            "model", "train", "vae", "eval", "figures", "explorer"
         )
     except params.ParamsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    settings = Settings(model=model_p, train=train_p, eval=eval_p, figures=figures_p)
+    settings = Settings(
+        model=model_p, train=train_p, eval=eval_p, figures=figures_p, explorer=explorer_p
+    )
     shifted = labels.shifted_name(eval_p)
     evidence = load_evidence(args.metrics, vae_p.betas, train_p.checkpoints, shifted)
     claims = write_report(evidence, settings, args.figures, args.out)

@@ -217,7 +217,9 @@ def test_checkpoint_of_other_model_params_is_refused(mnist_root, tmp_path):
 
 def test_stage_exits_1_naming_the_target_without_traceback(study, mnist_root, tmp_path):
     """vae.betas lists β = 500 but nothing trained it: the message names train_vae@500."""
-    sections = yaml.safe_load((REPO / "params.yaml").read_text()) | {
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    sections = raw | {
+        "explorer": raw["explorer"] | {"checkpoints": list(TRAIN_P.checkpoints)},
         "figures": {**params.as_dict(FIGURES_P), "pair_betas": [1.0, 500.0]},
         "model": params.as_dict(MODEL_P),
         "train": params.as_dict(TRAIN_P),

@@ -45,6 +45,10 @@ def test_every_figures_beta_is_trained():
         ("train", "device", "auto", "train.device = 'auto'; expected one of cpu, cuda"),
         ("train", "threads", 0, "train.threads = 0; expected a value ≥ 1"),
         ("vae", "betas", [0, 5.0], "vae.betas[1] = 5.0; write a whole β as an integer (5)"),
+        ("explorer", "autoencoder", "yes", "explorer.autoencoder = 'yes'; expected a bool"),
+        ("explorer", "interpolate", [3], "explorer.interpolate = [3]; expected two test-set"),
+        ("explorer", "betas", [5, 2], "explorer.betas offers [2.0] but vae.betas = "),
+        ("explorer", "checkpoints", [1, 15], "explorer.checkpoints offers [15] but train."),
     ],
 )
 def test_bad_values_are_named(tmp_path, section, key, value, message):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from vaelab import labels, params
-from vaelab.names import expected_figures
+from vaelab.names import EXPLORER_PAGE, expected_figures
 from vaelab.report import write
 from vaelab.report.cells import fmt
 from vaelab.report.evidence import load_evidence
@@ -90,10 +90,10 @@ def minimal_tree(root: Path) -> None:
 
 @pytest.fixture
 def settings() -> Settings:
-    model, train, eval_p, figures = params.load(
-        "model", "train", "eval", "figures", path=REPO / "params.yaml"
+    model, train, eval_p, figures, explorer = params.load(
+        "model", "train", "eval", "figures", "explorer", path=REPO / "params.yaml"
     )
-    return Settings(model=model, train=train, eval=eval_p, figures=figures)
+    return Settings(model=model, train=train, eval=eval_p, figures=figures, explorer=explorer)
 
 
 def _build(root: Path, settings: Settings, betas=(0.0, 1.0, 5.0)) -> Path:
@@ -169,6 +169,12 @@ def test_html_is_self_contained(tmp_path: Path, settings: Settings) -> None:
     images = re.findall(r'<img src="([^"]+)"', html)
     assert images == ["data:image/png;base64," + base64.b64encode(PNG).decode()]
     assert "url(" not in html  # no CSS fetches either
+
+
+def test_both_pages_link_the_explorer_beside_them(tmp_path: Path, settings: Settings) -> None:
+    out = _build(tmp_path, settings)
+    assert f"]({EXPLORER_PAGE})" in (out / "README.md").read_text()
+    assert f'<a href="{EXPLORER_PAGE}">' in (out / "index.html").read_text()
 
 
 def test_no_partial_files_when_rendering_raises(

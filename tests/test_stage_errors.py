@@ -72,7 +72,11 @@ def test_malformed_params_yaml_is_one_line_naming_the_line(small_mnist_root, tmp
 
 def test_killed_training_leaves_no_partial_model_folder(small_mnist_root, tmp_path):
     """kill -9 after the first checkpoint: the model folder must not exist at all."""
-    params_in(tmp_path, train={"checkpoints": [1, 2, 400], "batch_size": 64})
+    params_in(
+        tmp_path,
+        train={"checkpoints": [1, 2, 400], "batch_size": 64},
+        explorer={"checkpoints": [1, 400]},
+    )
     out = tmp_path / "models" / "vae" / "beta_1"
     process = subprocess.Popen(
         [sys.executable, str(STAGES / "train_autoencoder.py"), "--kind", "vae", "--beta", "1"]

@@ -24,12 +24,15 @@ CLASSIFIER = "classifier"  # the digit classifier's name in metrics/train
 DOWNLOAD_TARGET = "download"
 CLASSIFIER_TARGET = "train_classifier"
 FIGURES_TARGET = "figures"
+EXPLORER_TARGET = "explorer"
+EXPLORER_PAGE = "explorer.html"  # beside report/README.md
 
 # Summaries under metrics/: of the download, the classifier, the figures stage, and of each
 # training run (dvclive's summary in its folder).
 DATA_SUMMARY = "data.json"
 CLASSIFIER_SUMMARY = "classifier.json"
 FIGURES_NUMBERS = "figures.json"
+EXPLORER_SUMMARY = "explorer.json"
 TRAIN_SUMMARY = "metrics.json"
 RUNTIME_REPORT = "runtime.md"  # beside report/README.md: what differs between machines
 

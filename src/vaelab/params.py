@@ -157,6 +157,38 @@ class FiguresParams:
         )
 
 
+@dataclass(frozen=True)
+class ExplorerParams:
+    """What report/explorer.html carries: every model-checkpoint it offers is inlined."""
+
+    betas: tuple[float, ...] = _field(ge=0)
+    autoencoder: bool = _field()
+    checkpoints: tuple[int, ...] = _field(ge=1)
+    classifier_grid: int = _field(ge=2, le=256)
+    strip_images: int = _field(ge=2, le=32)
+    interpolate: tuple[int, ...] = _field(ge=0, le=9999)
+
+    def check(self, where: str) -> None:
+        _require(
+            len(self.betas) > 0 or self.autoencoder,
+            where,
+            "betas",
+            self.betas,
+            "at least one β, or autoencoder: true",
+        )
+        for key in ("betas", "checkpoints"):
+            values = getattr(self, key)
+            _require(len(set(values)) == len(values), where, key, values, "each at most once")
+        _require(len(self.checkpoints) > 0, where, "checkpoints", self.checkpoints, "at least one")
+        _require(
+            len(self.interpolate) == 2,
+            where,
+            "interpolate",
+            self.interpolate,
+            "two test-set indices: the ends of the interpolation strip",
+        )
+
+
 SECTIONS: dict[str, type] = {
     "data": DataParams,
     "model": ModelParams,
@@ -165,6 +197,7 @@ SECTIONS: dict[str, type] = {
     "classifier": ClassifierParams,
     "eval": EvalParams,
     "figures": FiguresParams,
+    "explorer": ExplorerParams,
 }
 
 
@@ -178,12 +211,14 @@ def _show(value: Any) -> str:
 
 
 def _coerce_scalar(value: Any, kind: type, where: str) -> Any:
-    """YAML value -> int/float/str, refusing silent conversions (a bool is not an int)."""
+    """YAML value -> int/float/str/bool, refusing silent conversions (a bool is not an int)."""
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if kind is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     if kind is str and isinstance(value, str):
+        return value
+    if kind is bool and isinstance(value, bool):
         return value
     raise ParamsError(f"{where} = {value!r}; expected a {kind.__name__}")
 
@@ -289,6 +324,19 @@ def _check_across(sections: dict[str, Any], path: Path | str) -> None:
             f"{path}: figures.curve_betas = {_show(figures.curve_betas)}; expected at least 2 β "
             "(figures 10–13 split them in halves)"
         )
+    explorer, train = sections["explorer"], sections["train"]
+    for key, offered, trained in (
+        ("betas", explorer.betas, vae.betas),
+        ("checkpoints", explorer.checkpoints, train.checkpoints),
+    ):
+        missing = [value for value in offered if value not in trained]
+        if missing:
+            source = "vae.betas" if key == "betas" else "train.checkpoints"
+            raise ParamsError(
+                f"{path}: explorer.{key} offers {_show(tuple(missing))} but {source} = "
+                f"{_show(trained)} does not make them; add them to {source} or remove them "
+                f"from explorer.{key}"
+            )
     if model.latent_dim < 2:
         raise ParamsError(
             f"{path}: model.latent_dim = {model.latent_dim}; the figures draw a latent plane "

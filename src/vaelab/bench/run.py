@@ -2,7 +2,8 @@
 
 Training throughput of our loop against the PyTorch-examples DataLoader loop, the fraction of
 the machine's own matmul peak that training reaches, IWAE throughput, and (unless
-`--skip-pipeline`) what the DVC pipeline costs end to end. Writes `metrics/bench.json`.
+`--skip-pipeline`) what the DVC pipeline costs end to end, and the explorer page's size, first
+paint and decode time in headless Chromium. Writes `metrics/bench.json`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import torch
 
 from vaelab import objectives, params
-from vaelab.bench import pipeline
+from vaelab.bench import explorer, pipeline
 from vaelab.bench.training import (
     check_raw_data,
     fit_epochs,
@@ -101,6 +102,11 @@ ROWS = (
     ("4-point β training sweep, dvc queue -j 2 (s)", "sweep_4_j2_seconds", "{:.1f}"),
     ("  speedup", "sweep_speedup", "{:.2f}×"),
     ("peak RSS of any process (MB, target ≤ 2048)", "peak_rss_mb", "{:.0f}"),
+    ("explorer page (MB, target ≤ 3)", "explorer_page_mb", "{:.2f}"),
+    ("  models it offers", "explorer_models", "{}"),
+    ("  first paint (ms, target ≤ 1000)", "explorer_first_paint_ms", "{:.0f}"),
+    ("  one decode, pointer to pixels (ms, target ≤ 5)", "explorer_decode_ms_median", "{:.2f}"),
+    ("  slowest of the decodes (ms)", "explorer_decode_ms_max", "{:.2f}"),
 )
 
 
@@ -127,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-pipeline", action="store_true", help="skip the DVC rows (they take minutes)"
     )
+    parser.add_argument(
+        "--explorer", type=Path, default=Path("report/explorer.html"), help="the page to time"
+    )
     args = parser.parse_args(argv)
     try:
         check_raw_data(str(args.data))
@@ -134,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, params.ParamsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if args.explorer.is_file():
+        result |= explorer.measure(args.explorer)
+    else:
+        print(f"note: {args.explorer} not found, so not timed; run `make repro` first")
     print(table(result), flush=True)
     if not args.skip_pipeline:
         print("measuring the DVC pipeline in a fresh clone of HEAD (minutes)…", flush=True)

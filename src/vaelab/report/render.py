@@ -75,13 +75,13 @@ VERDICT_CLASSES = {
 def _inline_html(text: str) -> str:
     """Escape, then turn `code`, **bold**, *italic* and [links](#anchor) into tags.
 
-    Only in-page links: the page must work with no network.
+    Only in-page links and pages beside it (explorer.html): it must work with no network.
     """
     escaped = html.escape(text, quote=False)
     escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
     escaped = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)
     escaped = re.sub(r"\*([^*]+)\*", r"<em>\1</em>", escaped)
-    return re.sub(r"\[([^\]]+)\]\((#[\w-]+)\)", r'<a href="\2">\1</a>', escaped)
+    return re.sub(r"\[([^\]]+)\]\((#[\w-]+|[\w-]+\.html)\)", r'<a href="\2">\1</a>', escaped)
 
 
 def _md_cell(text: str) -> str:

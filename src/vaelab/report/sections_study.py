@@ -11,7 +11,7 @@ from pathlib import Path
 
 from vaelab import names
 from vaelab.labels import beta_label, beta_list, beta_set, shifted_name
-from vaelab.names import FIGURES_TARGET
+from vaelab.names import FIGURES_TARGET, beta_tag
 from vaelab.report.cells import (
     BETA_COLUMNS,
     CONFIDENCE_COLUMNS,
@@ -53,6 +53,22 @@ def _example_text(ev: Evidence) -> tuple[str, str]:
     return redecode, shown
 
 
+def _explorer_note(s: Settings) -> Paragraph:
+    """Where the interactive page is, what it offers, and how to open it."""
+    offered = [
+        *(["the AE"] if s.explorer.autoencoder else []),
+        *(f"β = {beta_tag(b)}" for b in s.explorer.betas),
+    ]
+    epochs = ", ".join(str(e) for e in s.explorer.checkpoints)
+    return Paragraph(
+        f"Interactive: [the latent explorer]({names.EXPLORER_PAGE}) "
+        f"(`report/{names.EXPLORER_PAGE}`, written by `dvc repro {names.EXPLORER_TARGET}`) "
+        f"decodes any point of the plane in your browser, shows the same z under every β and "
+        f"interpolates between two test digits. Open the file in any browser; it needs no "
+        f"network. It offers {', '.join(offered)} at epochs {epochs} (params `explorer`)."
+    )
+
+
 def latent_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
     """Section 4.1: the AE's latent space, the VAE's re-decodes and its posterior."""
     example, last = beta_label(s.figures.example_beta), ev.last_epoch
@@ -72,6 +88,7 @@ def latent_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
     )
     return [
         Heading("4.1 Visualising the latent space"),
+        _explorer_note(s),
         _figure(figures_dir, names.FIG_AE_LATENT, fig02),
         _figure(figures_dir, names.FIG_REDECODES, fig03),
         Paragraph(redecode),

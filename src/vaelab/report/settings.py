@@ -15,3 +15,4 @@ class Settings:
     train: params.TrainParams
     eval: params.EvalParams
     figures: params.FiguresParams
+    explorer: params.ExplorerParams

@@ -1,0 +1,56 @@
+"""Stage explorer: report/explorer.html, the latent plane with the decoders inlined, offline.
+
+Offers the models of `explorer.betas` (and the AE if `explorer.autoencoder`) at each of
+`explorer.checkpoints`; writes the page's size and its decode error against PyTorch to a summary.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from vaelab import params
+from vaelab.checkpoints import CheckpointError, checkpoint_path, load_autoencoder, load_classifier
+from vaelab.data.mnist import load_mnist
+from vaelab.explorer.page import ExplorerError, offered, payload, render
+from vaelab.io import write_json, write_text
+from vaelab.names import model_dir
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", type=Path, required=True, help="holds ae/ and vae/beta_*/")
+    parser.add_argument("--classifier", type=Path, required=True, help="the digit classifier")
+    parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
+    parser.add_argument("--out", type=Path, required=True, help="the HTML page to write")
+    parser.add_argument("--summary", type=Path, required=True, help="metrics JSON to write")
+    args = parser.parse_args()
+    try:
+        explorer_p, model_p, eval_p = params.load("explorer", "model", "eval")
+        models = []
+        for beta in [*([None] if explorer_p.autoencoder else []), *explorer_p.betas]:
+            for epoch in explorer_p.checkpoints:
+                path = checkpoint_path(model_dir(args.models, beta), epoch)
+                models.append(offered(beta, epoch, load_autoencoder(path, beta, model_p)))
+        classifier = load_classifier(args.classifier)
+        test = load_mnist(args.data)[1]
+        data, errors = payload(
+            models, test.flat_float(), test.labels, classifier, explorer_p, eval_p
+        )
+    except (params.ParamsError, CheckpointError, ExplorerError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    page = render(data)
+    write_text(args.out, page)
+    summary = {
+        "page_bytes": len(page.encode("utf-8")),
+        "models": len(models),
+        "weights": "int16 fixed point, one float32 scale per row",
+        "max_decode_error_255": errors,
+    }
+    write_json(args.summary, summary)
+    print(f"{args.out}: {summary['page_bytes'] / 1e6:.2f} MB, {len(models)} models")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
