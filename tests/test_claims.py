@@ -102,8 +102,11 @@ AGG = ("aggregate_posterior", "kl_to_prior")
 CASES = {
     # AE at 3 nats is only 3× the β = 1 VAE's 1 nat: not "much" (5×) closer.
     "AE barely farther": (_set(None, AGG, 3.0), {"1"}),
-    # β = 200 at 0.3 nats rises 0.28 > 0.05 above β = 50's 0.1.
-    "β=200 less normal": (_set(200.0, AGG, 0.3), {"3a", "3b"}),
+    # β = 200 at 0.6 nats rises 0.5 above β = 50's 0.1: more than 5 % of the range over β ≥ 1
+    # (0.03 nat) and over all β (0.4 nat).
+    "β=200 less normal": (_set(200.0, AGG, 0.6), {"3a", "3b"}),
+    # The same 0.2-nat rise is a tie among all β (range 8 nats) but not among β ≥ 1 (1 nat).
+    "β=200 slightly less normal": (_set(200.0, AGG, 0.3), {"3a"}),
     # β = 0 at 0.5 nats is below β = 1's 1.0: only the all-β trend breaks.
     "β=0 more normal": (_set(0.0, AGG, 0.5), {"3b"}),
     # β = 0's samples at 0.95 confidence and 3.2 bits are neither lowest; 0.95 → 0.8 also falls.
@@ -146,6 +149,25 @@ def test_each_claim_can_fail(case: str) -> None:
     found = _broken(edit)
     assert {key for key, v in found.items() if v == "does not hold"} == failing
     assert {key for key, v in found.items() if v == "holds"} == set(found) - failing
+
+
+def test_a_tiny_but_monotone_kl_fall_holds() -> None:
+    """A fixed tie in nats would call this level: 0.031 → 0.009 → 0.004 → 1e-7 nats."""
+    kwargs = study_like()
+    falling = {1.0: 0.031, 5.0: 0.009, 50.0: 0.004, 200.0: 1e-6, 500.0: 1e-7}
+    for beta, kl in falling.items():
+        _set(beta, AGG, kl)(kwargs)
+    assert verdicts(**kwargs)["3a"] == "holds"
+
+
+def test_changes_print_their_sign_and_4a_names_its_deciding_criterion() -> None:
+    kwargs = study_like()
+    _set(1.0, ("recon",), 40.0, "epoch_005")(kwargs)
+    _set(0.0, ("prior_class_entropy_bits",), 3.2)(kwargs)
+    claims = {c.key: c for c in check_all(Evidence(**kwargs))}
+    assert claims["5"].numbers["β=1"] == "40 → 28 (-30.0%)"
+    assert claims["4a"].verdict == "holds"
+    assert claims["4a"].note.endswith("β = 0 is lowest in: confidence ratio")
 
 
 def test_failing_note_says_finding_not_failure() -> None:
