@@ -66,6 +66,24 @@ def repo_copy(tmp_path_factory, mnist_root) -> Path:
     return repo
 
 
+def stage_started(group: int, script: str, timeout: float = 60.0) -> None:
+    """Wait until a Python process of process group `group` runs `script` (not the shell that
+    DVC starts it from, whose command line names the script too)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in Path("/proc").iterdir():
+            try:
+                if not proc.name.isdigit() or os.getpgid(int(proc.name)) != group:
+                    continue
+                argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+                if "python" in Path(argv[0]).name and script in argv:
+                    return
+            except (OSError, ProcessLookupError):
+                continue  # it ended while we looked
+        time.sleep(0.05)
+    pytest.fail(f"no process ran {script} within {timeout:.0f} s")
+
+
 def test_interrupted_repro_then_repro_gives_the_same_numbers(repo_copy):
     before = json.loads((repo_copy / "metrics" / "classifier.json").read_text())
     env = dict(
@@ -82,10 +100,10 @@ def test_interrupted_repro_then_repro_gives_the_same_numbers(repo_copy):
         text=True,
         start_new_session=True,  # its own process group, as a terminal gives a command
     )
-    for line in process.stdout:  # interrupt once training has really started
-        if "classifier epoch" in line or "Running stage" in line and TARGET in line:
-            time.sleep(1.0)
-            break
+    # Interrupt once the stage's own process runs: found in /proc, not in DVC's piped output,
+    # which may arrive late (buffered) when the stage has already finished.
+    stage_started(process.pid, "stages/train_classifier.py")
+    time.sleep(0.5)
     # Ctrl-C signals the whole group: DVC and the stage it runs (DVC alone ignores SIGINT
     # while its stage runs, and the stage would finish).
     os.killpg(process.pid, signal.SIGINT)
