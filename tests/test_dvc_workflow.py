@@ -99,6 +99,9 @@ def test_interrupted_repro_then_repro_gives_the_same_numbers(repo_copy):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group, as a terminal gives a command
+        # Ctrl-C reaches a command typed at a terminal even if pytest itself was started in
+        # the background, where the shell sets SIGINT to ignored (and exec keeps that).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Interrupt once the stage's own process runs: found in /proc, not in DVC's piped output,
     # which may arrive late (buffered) when the stage has already finished.
