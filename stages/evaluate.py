@@ -16,15 +16,25 @@ def main() -> int:
     parser.add_argument("--kind", choices=("ae", "vae"), required=True)
     parser.add_argument("--beta", type=float, help="KL weight (vae only)")
     parser.add_argument("--models", type=Path, required=True, help="checkpoint directory")
-    parser.add_argument("--classifier", type=Path, required=True)
+    parser.add_argument(
+        "--classifiers", type=Path, required=True, help="models root holding classifier/"
+    )
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
     parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
     parser.add_argument("--runtime", type=Path, required=True, help="seconds and machine JSON")
     args = parser.parse_args()
     try:
-        model_p, train_p, eval_p = params.load("model", "train", "eval")
+        model_p, train_p, clf_p, eval_p = params.load("model", "train", "classifier", "eval")
         result, runtime = evaluate_model(
-            args.kind, args.beta, args.models, args.classifier, args.data, model_p, train_p, eval_p
+            args.kind,
+            args.beta,
+            args.models,
+            args.classifiers,
+            args.data,
+            model_p,
+            train_p,
+            clf_p,
+            eval_p,
         )
     except (params.ParamsError, CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -18,23 +18,25 @@ from vaelab.names import model_dir
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--models", type=Path, required=True, help="holds ae/ and vae/beta_*/")
-    parser.add_argument("--classifier", type=Path, required=True, help="the digit classifier")
+    parser.add_argument(
+        "--models", type=Path, required=True, help="holds ae/, vae/beta_*/ and classifier/"
+    )
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
     parser.add_argument("--out", type=Path, required=True, help="the HTML page to write")
     parser.add_argument("--summary", type=Path, required=True, help="metrics JSON to write")
     args = parser.parse_args()
     try:
-        explorer_p, model_p, eval_p = params.load("explorer", "model", "eval")
+        explorer_p, model_p, clf_p, eval_p = params.load("explorer", "model", "classifier", "eval")
         models = []
         for beta in [*([None] if explorer_p.autoencoder else []), *explorer_p.betas]:
             for epoch in explorer_p.checkpoints:
                 path = checkpoint_path(model_dir(args.models, beta), epoch)
                 models.append(offered(beta, epoch, load_autoencoder(path, beta, model_p)))
-        classifier = load_classifier(args.classifier)
+        seed = clf_p.seeds[0]  # the page shows one classifier: the ensemble's first
+        classifier = load_classifier(args.models, seed)
         test = load_mnist(args.data)[1]
         data, errors = payload(
-            models, test.flat_float(), test.labels, classifier, explorer_p, eval_p
+            models, test.flat_float(), test.labels, classifier, seed, explorer_p, eval_p
         )
     except (params.ParamsError, CheckpointError, ExplorerError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

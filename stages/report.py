@@ -21,8 +21,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for README.md, index.html")
     args = parser.parse_args()
     try:
-        model_p, train_p, vae_p, eval_p, figures_p, explorer_p = params.load(
-            "model", "train", "vae", "eval", "figures", "explorer"
+        model_p, train_p, vae_p, eval_p, figures_p, explorer_p, clf_p = params.load(
+            "model", "train", "vae", "eval", "figures", "explorer", "classifier"
         )
     except params.ParamsError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -31,7 +31,7 @@ def main() -> int:
         model=model_p, train=train_p, eval=eval_p, figures=figures_p, explorer=explorer_p
     )
     shifted = labels.shifted_name(eval_p)
-    evidence = load_evidence(args.metrics, vae_p.betas, train_p.checkpoints, shifted)
+    evidence = load_evidence(args.metrics, vae_p.betas, train_p.checkpoints, shifted, clf_p.seeds)
     claims = write_report(evidence, settings, args.figures, args.out)
     for claim in claims:
         print(f"claim {claim.key:>3}: {claim.verdict}")

@@ -1,4 +1,5 @@
-"""Stage train_classifier: the digit classifier whose confidence is the study's baseline."""
+"""Stage train_classifier@<seed>: one digit classifier of the ensemble whose confidence is the
+study's baseline."""
 
 import argparse
 import sys
@@ -13,6 +14,7 @@ from vaelab.runtime import DeviceError
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seed", type=int, required=True, help="one of classifier.seeds")
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
     parser.add_argument("--model", type=Path, required=True, help="checkpoint to write")
     parser.add_argument("--live", type=Path, required=True, help="dvclive directory")
@@ -20,13 +22,13 @@ def main() -> int:
     args = parser.parse_args()
     try:
         clf_p, train_p = params.load("classifier", "train")
-        summary = train_classifier(clf_p, train_p, args.data, args.model, args.live)
+        summary = train_classifier(clf_p, args.seed, train_p, args.data, args.model, args.live)
     except (params.ParamsError, DeviceError, DataMissingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     write_json(args.metrics, summary)
     print(
-        f"classifier: test accuracy {summary['test_accuracy']:.4f}, "
+        f"classifier (seed {args.seed}): test accuracy {summary['test_accuracy']:.4f}, "
         f"baseline confidence {summary['baseline_confidence']:.4f}"
     )
     return 0

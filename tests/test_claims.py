@@ -57,7 +57,7 @@ def study_like() -> dict[str, Any]:
         "shifted_name": "N(1, 0.5²)",
         "evals": evals,
         "figures": {"redecode_pixel_std": {"vae": 0.01, "ae": 0.0}, "example_beta": 1.0},
-        "classifier": {"test_accuracy": 0.98, "baseline_confidence": 0.99},
+        "classifier": {"test_accuracy_min": 0.98, "baseline_confidence": 0.99},
     }
 
 
@@ -139,7 +139,10 @@ CASES = {
         lambda k: k["figures"]["redecode_pixel_std"].__setitem__("vae", 0.0),
         {"2"},
     ),
-    "weak classifier": (lambda k: k["classifier"].__setitem__("test_accuracy", 0.8), {"10"}),
+    "weak classifier": (
+        lambda k: k["classifier"].__setitem__("test_accuracy_min", 0.8),
+        {"10"},
+    ),
 }
 
 
@@ -168,6 +171,19 @@ def test_changes_print_their_sign_and_4a_names_its_deciding_criterion() -> None:
     assert claims["5"].numbers["β=1"] == "40 → 28 (-30.0%)"
     assert claims["4a"].verdict == "holds"
     assert claims["4a"].note.endswith("β = 0 is lowest in: confidence ratio")
+
+
+def test_classifiers_that_disagree_make_a_confidence_claim_inconclusive() -> None:
+    """β = 50's samples beat real digits on the ensemble's mean (1.005) and under classifier 7
+    (1.02), but not under classifier 8 (0.99): claim 8 rests on which classifier was trained."""
+    kwargs = study_like() | {"classifier_seeds": (7, 8)}
+    _set(50.0, ("prior_confidence_ratio_by_classifier",), [1.02, 0.99])(kwargs)
+    claims = {c.key: c for c in check_all(Evidence(**kwargs))}
+    assert claims["8"].verdict == "inconclusive"
+    assert "holds under classifier seed 7, not under 8" in claims["8"].note
+    assert {c.verdict for k, c in claims.items() if k != "8"} == {"holds"}
+    _set(50.0, ("prior_confidence_ratio_by_classifier",), [1.02, 1.01])(kwargs)
+    assert verdicts(**kwargs)["8"] == "holds"  # both agree with the mean
 
 
 def test_failing_note_says_finding_not_failure() -> None:

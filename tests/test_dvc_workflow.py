@@ -21,7 +21,10 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-TARGET = "train_classifier"
+TARGET = "train_classifier"  # every seed of the classifier ensemble (one in these tests)
+SEED = 7
+CLASSIFIER = Path("models", "classifier", f"seed_{SEED}.pt")
+SUMMARY = Path("metrics", "classifier", f"seed_{SEED}.json")
 
 
 def run(cwd: Path, *args: str) -> str:
@@ -46,7 +49,7 @@ def copy_repository(dest: Path, mnist_root: Path) -> Path:
             shutil.copy2(REPO / name, dest / name)
     raw = yaml.safe_load((dest / "params.yaml").read_text())
     raw["data"] |= {"sources": ["local"], "local_dir": str(mnist_root / "MNIST" / "raw")}
-    raw["classifier"]["epochs"] = 1
+    raw["classifier"] |= {"epochs": 1, "seeds": [SEED]}
     (dest / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     for command in (
         ["git", "init", "-q"],
@@ -85,7 +88,7 @@ def stage_started(group: int, script: str, timeout: float = 60.0) -> None:
 
 
 def test_interrupted_repro_then_repro_gives_the_same_numbers(repo_copy):
-    before = json.loads((repo_copy / "metrics" / "classifier.json").read_text())
+    before = json.loads((repo_copy / SUMMARY).read_text())
     env = dict(
         os.environ,
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
@@ -114,7 +117,7 @@ def test_interrupted_repro_then_repro_gives_the_same_numbers(repo_copy):
     assert process.returncode != 0, f"dvc repro was not interrupted:\n{rest}"
     assert "up to date" not in run(repo_copy, "dvc", "status", TARGET), "the stage had finished"
     run(repo_copy, "dvc", "repro", TARGET)
-    after = json.loads((repo_copy / "metrics" / "classifier.json").read_text())
+    after = json.loads((repo_copy / SUMMARY).read_text())
     assert after["test_accuracy"] == before["test_accuracy"]
     assert after["baseline_confidence"] == before["baseline_confidence"]
     assert "up to date" in run(repo_copy, "dvc", "status", TARGET)
@@ -127,7 +130,7 @@ def md5_of(path: Path) -> str:
 def test_pinned_kernels_make_the_same_bytes_whatever_the_machine_prefers(repo_copy, tmp_path):
     """ATEN_CPU_CAPABILITY=default stands in for another machine's kernels: through dvc.yaml's
     pinned prefix the classifier keeps its bytes; run bare, the same stage does not."""
-    baseline = md5_of(repo_copy / "models" / "classifier.pt")
+    baseline = md5_of(repo_copy / CLASSIFIER)
     other_machine = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}
     env = os.environ | other_machine
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
@@ -135,9 +138,9 @@ def test_pinned_kernels_make_the_same_bytes_whatever_the_machine_prefers(repo_co
         ["dvc", "repro", "-f", TARGET], cwd=repo_copy, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    assert md5_of(repo_copy / "models" / "classifier.pt") == baseline
+    assert md5_of(repo_copy / CLASSIFIER) == baseline
     bare = subprocess.run(
-        [sys.executable, "stages/train_classifier.py", "--data", "data/raw"]
+        [sys.executable, "stages/train_classifier.py", "--seed", str(SEED), "--data", "data/raw"]
         + ["--model", str(tmp_path / "bare.pt"), "--live", str(tmp_path / "live")]
         + ["--metrics", str(tmp_path / "bare.json")],
         cwd=repo_copy,
@@ -155,7 +158,7 @@ def test_experiment_with_changed_param_shows_in_params_and_metrics_diff(repo_cop
     epochs = params_diff["params.yaml"]["classifier.epochs"]
     assert (epochs["old"], epochs["new"]) == (1, 2)
     metrics_diff = json.loads(run(repo_copy, "dvc", "metrics", "diff", "--json"))
-    accuracy = metrics_diff["metrics/classifier.json"]["test_accuracy"]
+    accuracy = metrics_diff[str(SUMMARY)]["test_accuracy"]
     assert accuracy["old"] != accuracy["new"] and accuracy["new"] > 0.95
     shown = json.loads(run(repo_copy, "dvc", "exp", "show", "--json"))
     assert len(shown) >= 1
@@ -171,11 +174,33 @@ def test_remote_carries_results_to_a_second_clone(repo_copy, tmp_path):
     clone = tmp_path / "clone"
     run(tmp_path, "git", "clone", "-q", str(repo_copy), str(clone))
     run(clone, "dvc", "pull", "--with-deps", TARGET)
-    assert (clone / "models" / "classifier.pt").stat().st_size > 1_000_000
+    assert (clone / CLASSIFIER).stat().st_size > 1_000_000
     status = run(clone, "dvc", "status", "--with-deps", TARGET)
     assert "up to date" in status, status
     repro = run(clone, "dvc", "repro", TARGET)
     assert "didn't change, skipping" in repro and "Running stage" not in repro
+
+
+def test_adding_a_classifier_seed_trains_only_that_classifier(repo_copy):
+    raw = yaml.safe_load((repo_copy / "params.yaml").read_text())
+    raw["classifier"]["seeds"] = [SEED, SEED + 1]
+    (repo_copy / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    try:
+        repro = run(repo_copy, "dvc", "repro", TARGET)
+        assert f"Running stage '{TARGET}@{SEED + 1}'" in repro, repro
+        assert f"Running stage '{TARGET}@{SEED}'" not in repro, repro
+        second = json.loads(
+            (repo_copy / "metrics" / "classifier" / f"seed_{SEED + 1}.json").read_text()
+        )
+        assert second["seed"] == SEED + 1
+    finally:
+        run(repo_copy, "git", "checkout", "--", "params.yaml", "dvc.lock")
+        for made in (
+            Path("models", "classifier", f"seed_{SEED + 1}.pt"),
+            Path("metrics", "classifier", f"seed_{SEED + 1}.json"),
+            Path("metrics", "train", f"classifier_seed_{SEED + 1}"),
+        ):
+            shutil.rmtree(repo_copy / made) if made.suffix == "" else (repo_copy / made).unlink()
 
 
 def test_failed_queued_experiment_shows_its_error_and_the_others_run(repo_copy):

@@ -29,7 +29,7 @@ from vaelab.checkpoints import checkpoint_path, save_checkpoint
 from vaelab.data.mnist import load_mnist
 from vaelab.explorer.page import BETA_MENU, EPOCH_MENU, offered, payload, render
 from vaelab.models import AE, Classifier, build_autoencoder
-from vaelab.names import beta_tag, kind_of, model_dir
+from vaelab.names import beta_tag, classifier_path, kind_of, model_dir
 
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN = [32, 16]  # small decoders: the page's arithmetic is the same at any width
@@ -70,7 +70,7 @@ def write_params(root: Path, **explorer: object) -> dict:
 
 def run_stage(root: Path, data_root: Path) -> subprocess.CompletedProcess:
     command = [sys.executable, str(REPO / "stages" / "explorer.py"), "--models", "models"]
-    command += ["--classifier", "models/classifier.pt", "--data", str(data_root)]
+    command += ["--data", str(data_root)]
     command += ["--out", "report/explorer.html", "--summary", "metrics/explorer.json"]
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
@@ -95,8 +95,9 @@ def save_study(root: Path, raw: dict) -> dict[tuple[float, int], AE]:
             )
             models[beta, epoch] = model
     classifier = Classifier(CLASSIFIER_P["hidden"], CLASSIFIER_P["dropout"])
+    seed = params.parse_section("classifier", raw["classifier"]).seeds[0]
     save_checkpoint(
-        root / "models" / "classifier.pt",
+        classifier_path(root / "models", seed),
         classifier,
         torch.optim.Adam(classifier.parameters()),
         1,
@@ -238,6 +239,7 @@ def test_other_latent_sizes_decode_their_slice(browser, small_mnist_root, tmp_pa
         test.flat_float(),
         test.labels,
         Classifier(CLASSIFIER_P["hidden"], 0.0),
+        0,  # the classifier's seed, as the page names it
         explorer,
         eval_p,
     )

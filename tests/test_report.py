@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from vaelab import labels, params
-from vaelab.names import EXPLORER_PAGE, expected_figures
+from vaelab.names import EXPLORER_PAGE, classifier_name, classifier_summary_path, expected_figures
 from vaelab.report import write
 from vaelab.report.cells import fmt
 from vaelab.report.evidence import load_evidence
@@ -27,6 +27,7 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
 CHECKPOINTS = (1, 5)
+CLASSIFIER_SEEDS = params.load("classifier", path=REPO / "params.yaml").seeds
 
 
 def _row(recon: float, agg_kl: float, vae: bool) -> dict:
@@ -62,16 +63,15 @@ def minimal_tree(root: Path) -> None:
     """metrics/ with the AE and β = 1 evaluated, a classifier, one curve and one figure."""
     metrics = root / "metrics"
     env = {"torch": "2.x", "device": "cpu", "threads": 2}
-    _write(
-        metrics / "classifier.json",
-        {
-            "test_accuracy": 0.98,
-            "baseline_confidence": 0.99,
-            "train_seconds": 20.0,
-            "environment": env,
-            "params": {"seed": 7},
-        },
-    )
+    for seed in CLASSIFIER_SEEDS:
+        _write(
+            classifier_summary_path(metrics, seed),
+            {"test_accuracy": 0.98, "baseline_confidence": 0.99, "seed": seed},
+        )
+        _write(
+            metrics / "train" / classifier_name(seed) / "metrics.json",
+            {"train_seconds": 20.0, "environment": env},
+        )
     for name, vae in (("ae", False), ("vae_beta_1", True)):
         evaluation = {
             f"epoch_{e:03d}": _row(30.0 - e, 9.0 if not vae else 0.5, vae) for e in CHECKPOINTS
@@ -98,7 +98,7 @@ def settings() -> Settings:
 
 def _build(root: Path, settings: Settings, betas=(0.0, 1.0, 5.0)) -> Path:
     shifted = labels.shifted_name(settings.eval)
-    evidence = load_evidence(root / "metrics", betas, CHECKPOINTS, shifted)
+    evidence = load_evidence(root / "metrics", betas, CHECKPOINTS, shifted, CLASSIFIER_SEEDS)
     write_report(evidence, settings, root / "plots" / "figures", root / "report")
     return root / "report"
 
@@ -156,7 +156,7 @@ def test_a_latent_space_without_a_manifold_figure_misses_nothing(
 def test_report_builds_from_nothing(tmp_path: Path, settings: Settings) -> None:
     out = _build(tmp_path, settings)
     markdown = (out / "README.md").read_text()
-    assert "13 checked: 0 hold, 0 do not hold, 13 not measured" in markdown
+    assert "13 checked: 0 hold, 0 do not hold, 0 inconclusive, 13 not measured" in markdown
     assert "run `dvc repro train_classifier`" in markdown
 
 

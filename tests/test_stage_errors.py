@@ -36,6 +36,8 @@ def stage(folder: Path, script: str, *args: str) -> subprocess.CompletedProcess:
 
 def classifier_args(data: Path, folder: Path) -> list[str]:
     return [
+        "--seed",
+        "7",
         "--data",
         str(data),
         "--model",

@@ -12,7 +12,13 @@ from torch import nn
 from vaelab import params
 from vaelab.io import write_with
 from vaelab.models import AE, Classifier, build_autoencoder
-from vaelab.names import CLASSIFIER_TARGET, checkpoint_file, kind_of, train_target
+from vaelab.names import (
+    checkpoint_file,
+    classifier_path,
+    classifier_target,
+    kind_of,
+    train_target,
+)
 
 
 class CheckpointError(RuntimeError):
@@ -65,9 +71,10 @@ def load_into(model: nn.Module, checkpoint: dict[str, Any], path: Path | str) ->
     return model
 
 
-def load_classifier(path: Path) -> Classifier:
-    """The digit classifier in eval mode, built from the params saved with it."""
-    checkpoint = read_checkpoint(path, f"dvc repro {CLASSIFIER_TARGET}")
+def load_classifier(models: Path, seed: int) -> Classifier:
+    """One digit classifier of the ensemble in eval mode, built from the params saved with it."""
+    path = classifier_path(models, seed)
+    checkpoint = read_checkpoint(path, f"dvc repro {classifier_target(seed)}")
     clf_p = checkpoint["params"]
     model = Classifier(clf_p["hidden"], clf_p["dropout"])
     return load_into(model, checkpoint, path).eval()

@@ -6,6 +6,7 @@ runs under `torch.inference_mode` in large batches.
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,36 +18,66 @@ from vaelab import metrics, objectives, params
 from vaelab.checkpoints import checkpoint_path, load_autoencoder, load_classifier
 from vaelab.data.mnist import load_mnist
 from vaelab.models import AE, Classifier
-from vaelab.names import epoch_key
+from vaelab.names import BY_CLASSIFIER, epoch_key
 from vaelab.runtime import environment, resolve_device, seed_everything, set_threads
 
 
 @dataclass(frozen=True)
 class Reference:
-    """What every checkpoint is compared with: the classifier on real test digits."""
+    """What every checkpoint is compared with: each classifier of the ensemble on the real test
+    digits. Fréchet distances live in the first classifier's feature space (one space, not
+    an average of several)."""
 
-    classifier: Classifier
+    classifiers: tuple[Classifier, ...]
     test_x: torch.Tensor
-    baseline_confidence: float
+    baselines: tuple[float, ...]
     test_features: torch.Tensor
     real_vs_real_fid: float
 
 
 def build_reference(
-    classifier: Classifier, train_x: torch.Tensor, test_x: torch.Tensor, eval_p: params.EvalParams
+    classifiers: tuple[Classifier, ...],
+    train_x: torch.Tensor,
+    test_x: torch.Tensor,
+    eval_p: params.EvalParams,
 ) -> Reference:
-    confidence, _, test_features = classifier.predict(test_x, eval_p.batch_size)
+    baselines = tuple(float(c.predict(test_x, eval_p.batch_size)[0].mean()) for c in classifiers)
+    _, _, test_features = classifiers[0].predict(test_x, eval_p.batch_size)
     subset = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(eval_p.seed))
-    _, _, train_features = classifier.predict(
+    _, _, train_features = classifiers[0].predict(
         train_x[subset[: eval_p.fid_reference_size]], eval_p.batch_size
     )
     return Reference(
-        classifier,
+        classifiers,
         test_x,
-        float(confidence.mean()),
+        baselines,
         test_features,
         metrics.frechet_distance(train_features, test_features),
     )
+
+
+def ensemble_scores(
+    ref: Reference, images: torch.Tensor, eval_p: params.EvalParams, prefix: str
+) -> tuple[dict[str, Any], torch.Tensor]:
+    """Eq. 13 per classifier (its mean confidence on `images` over its own baseline) and the
+    entropy of its predicted classes: each as the ensemble mean and per classifier. Also the
+    first classifier's class counts and features."""
+    ratios, entropies, counts, features = [], [], None, None
+    for classifier, baseline in zip(ref.classifiers, ref.baselines, strict=True):
+        confidence, predicted, found = classifier.predict(images, eval_p.batch_size)
+        ratios.append(float(confidence.mean()) / baseline)
+        entropy, classes = metrics.class_entropy_bits(predicted)
+        entropies.append(entropy)
+        if features is None:
+            counts, features = classes, found
+    scores = {
+        f"{prefix}_confidence_ratio": statistics.fmean(ratios),
+        f"{prefix}_confidence_ratio{BY_CLASSIFIER}": ratios,
+        f"{prefix}_class_entropy_bits": statistics.fmean(entropies),
+        f"{prefix}_class_entropy_bits{BY_CLASSIFIER}": entropies,
+        f"{prefix}_class_counts": counts,
+    }
+    return scores, features
 
 
 @torch.inference_mode()
@@ -86,14 +117,7 @@ def _sample_scores(
 ) -> tuple[dict[str, Any], torch.Tensor]:
     with torch.inference_mode():
         images = torch.sigmoid(model.decode(z))
-    confidence, predicted, features = ref.classifier.predict(images, eval_p.batch_size)
-    entropy, counts = metrics.class_entropy_bits(predicted)
-    scores = {
-        f"{prefix}_confidence_ratio": float(confidence.mean()) / ref.baseline_confidence,
-        f"{prefix}_class_entropy_bits": entropy,
-        f"{prefix}_class_counts": counts,
-    }
-    return scores, features
+    return ensemble_scores(ref, images, eval_p, prefix)
 
 
 def evaluate_checkpoint(
@@ -128,8 +152,7 @@ def evaluate_checkpoint(
         terms["mu"], eval_p.active_unit_threshold
     )
     row["aggregate_posterior"] = metrics.aggregate_posterior(terms["mu"], logvar)
-    confidence, _, _ = ref.classifier.predict(terms["images"], eval_p.batch_size)
-    row["recon_confidence_ratio"] = float(confidence.mean()) / ref.baseline_confidence
+    row |= ensemble_scores(ref, terms["images"], eval_p, "recon")[0]
     n, dim = eval_p.n_prior_samples, model.latent_dim
     prior_z = torch.randn((n, dim), generator=generator)
     scores, prior_features = _sample_scores(model, ref, prior_z, eval_p, "prior")
@@ -146,10 +169,11 @@ def evaluate_model(
     kind: str,
     beta: float | None,
     model_dir: Path,
-    classifier_path: Path,
+    models_root: Path,
     data_root: Path,
     model_p: params.ModelParams,
     train_p: params.TrainParams,
+    clf_p: params.ClassifierParams,
     eval_p: params.EvalParams,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Metrics of every checkpoint in `train.checkpoints`, keyed `epoch_001` …, and apart from
@@ -159,14 +183,15 @@ def evaluate_model(
     set_threads(train_p.threads)
     device = resolve_device("cpu")  # evaluation is small; the CPU keeps it bit-reproducible
     train, test = load_mnist(data_root)
-    ref = build_reference(
-        load_classifier(classifier_path), train.flat_float(), test.flat_float(), eval_p
-    )
+    classifiers = tuple(load_classifier(models_root, seed) for seed in clf_p.seeds)
+    ref = build_reference(classifiers, train.flat_float(), test.flat_float(), eval_p)
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
     result: dict[str, Any] = {
         "kind": kind,
         "beta": beta,
-        "baseline_confidence": ref.baseline_confidence,
+        "classifier_seeds": list(clf_p.seeds),
+        "baseline_confidence": statistics.fmean(ref.baselines),
+        f"baseline_confidence{BY_CLASSIFIER}": list(ref.baselines),
         "real_vs_real_frechet_distance": ref.real_vs_real_fid,
     }
     for epoch in train_p.checkpoints:

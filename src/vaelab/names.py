@@ -20,9 +20,9 @@ FIG_RATE_DISTORTION = "fig16_rate_distortion.png"
 LOSS_FIGURES = (10, 11)  # the study's figure numbers: one half of figures.curve_betas each
 CONFIDENCE_FIGURES = (12, 13)
 
-CLASSIFIER = "classifier"  # the digit classifier's name in metrics/train
+CLASSIFIER = "classifier"  # a digit classifier's kind in its checkpoint
 DOWNLOAD_TARGET = "download"
-CLASSIFIER_TARGET = "train_classifier"
+CLASSIFIER_TARGET = "train_classifier"  # every seed of the ensemble: train_classifier@<seed>
 FIGURES_TARGET = "figures"
 EXPLORER_TARGET = "explorer"
 EXPLORER_PAGE = "explorer.html"  # beside report/README.md
@@ -30,15 +30,37 @@ EXPLORER_PAGE = "explorer.html"  # beside report/README.md
 # Summaries under metrics/: of the download, the classifier, the figures stage, and of each
 # training run (dvclive's summary in its folder).
 DATA_SUMMARY = "data.json"
-CLASSIFIER_SUMMARY = "classifier.json"
 FIGURES_NUMBERS = "figures.json"
 EXPLORER_SUMMARY = "explorer.json"
 TRAIN_SUMMARY = "metrics.json"
 RUNTIME_REPORT = "runtime.md"  # beside report/README.md: what differs between machines
 
+# Beside an ensemble-mean metric `<key>` in metrics/eval, `<key>_by_classifier` lists it
+# per classifier, in classifier.seeds order.
+BY_CLASSIFIER = "_by_classifier"
+
 # The CSV tables the figures stage writes for `dvc plots`.
 RATE_DISTORTION_CSV = "rate_distortion.csv"
 CONFIDENCE_CSV = "confidence.csv"
+
+
+def classifier_name(seed: int) -> str:
+    """'classifier_seed_7': one classifier of the ensemble, in metrics/train and messages."""
+    return f"{CLASSIFIER}_seed_{seed}"
+
+
+def classifier_target(seed: int) -> str:
+    return f"{CLASSIFIER_TARGET}@{seed}"
+
+
+def classifier_path(models: Path, seed: int) -> Path:
+    """models/classifier/seed_<seed>.pt"""
+    return models / CLASSIFIER / f"seed_{seed}.pt"
+
+
+def classifier_summary_path(metrics: Path, seed: int) -> Path:
+    """metrics/classifier/seed_<seed>.json: its test accuracy and baseline confidence."""
+    return metrics / CLASSIFIER / f"seed_{seed}.json"
 
 
 def beta_tag(beta: float) -> str:

@@ -115,7 +115,12 @@ class ClassifierParams:
     epochs: int = _field(gt=0)
     batch_size: int = _field(gt=0)
     lr: float = _field(gt=0, le=1)
-    seed: int = _field(ge=0)
+    # One classifier per seed; confidence ratios are the ensemble's mean, with its spread.
+    seeds: tuple[int, ...] = _field(ge=0)
+
+    def check(self, where: str) -> None:
+        _require(len(self.seeds) > 0, where, "seeds", self.seeds, "list at least one seed")
+        _require(len(set(self.seeds)) == len(self.seeds), where, "seeds", self.seeds, "each once")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from vaelab.checkpoints import checkpoint_path, save_checkpoint
 from vaelab.data.mnist import load_mnist
 from vaelab.io import atomic_dir
 from vaelab.models import Classifier, build_autoencoder
-from vaelab.names import CLASSIFIER, model_name
+from vaelab.names import CLASSIFIER, classifier_name, model_name
 from vaelab.runtime import (
     environment,
     resolve_device,
@@ -40,6 +40,12 @@ def _load_data(data_root: Path, device: torch.device):
         (train.flat_float().to(device), train.labels.to(device)),
         (test.flat_float().to(device), test.labels.to(device)),
     )
+
+
+def _training_params(clf_p: params.ClassifierParams) -> dict[str, Any]:
+    """The classifier params that shape one classifier: all but the ensemble's seed list,
+    which a classifier does not depend on (adding a seed must not change the others)."""
+    return {k: v for k, v in params.as_dict(clf_p).items() if k != "seeds"}
 
 
 def _log_epoch(live: Live, epoch: int, metrics: dict[str, float]) -> None:
@@ -116,21 +122,23 @@ def train_autoencoder(
 
 def train_classifier(
     clf_p: params.ClassifierParams,
+    seed: int,
     train_p: params.TrainParams,
     data_root: Path,
     model_path: Path,
     live_dir: Path,
 ) -> dict[str, Any]:
-    """Train the digit classifier; return test accuracy and the baseline confidence."""
-    device = _prepare(clf_p.seed, train_p)
+    """Train one digit classifier of the ensemble; return its test accuracy and baseline
+    confidence (its mean top-class probability on the real test digits)."""
+    device = _prepare(seed, train_p)
     train, test = _load_data(data_root, device)
     model = Classifier(clf_p.hidden, clf_p.dropout).to(device)
     settings = FitSettings(
         epochs=clf_p.epochs,
         batch_size=clf_p.batch_size,
         lr=clf_p.lr,
-        seed=clf_p.seed,
-        label=CLASSIFIER,
+        seed=seed,
+        label=classifier_name(seed),
     )
     live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
     result = fit(
@@ -146,8 +154,9 @@ def train_classifier(
     summary = {
         "test_accuracy": final["test/accuracy"],
         "baseline_confidence": float(model.predict(test[0], settings.eval_batch_size)[0].mean()),
+        "seed": seed,
         "environment": settings_environment(device),
-        "params": params.as_dict(clf_p),
+        "params": _training_params(clf_p),
     }
     save_checkpoint(
         model_path,
@@ -155,7 +164,8 @@ def train_classifier(
         result.optimizer,
         clf_p.epochs,
         kind=CLASSIFIER,
-        params=params.as_dict(clf_p),
+        seed=seed,
+        params=summary["params"],
         environment=summary["environment"],
     )
     return summary

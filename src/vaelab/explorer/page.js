@@ -239,9 +239,9 @@
     const v = verdict(model, z);
     const size = prepare(model).grid.size;
     $("verdict").textContent = v
-      ? `classifier: ${v.digit} (confidence ${v.confidence.toFixed(2)}), ` +
+      ? `${data.classifier}: ${v.digit} (confidence ${v.confidence.toFixed(2)}), ` +
         `at the nearest of ${size} × ${size} precomputed points`
-      : "classifier: precomputed only on the default slice";
+      : `${data.classifier}: precomputed only on the default slice`;
     for (const figure of $("compare").children) {
       paint(figure.firstChild, decode(figure.model, z));
     }

@@ -48,6 +48,7 @@ def payload(
     images: torch.Tensor,
     digits: torch.Tensor,
     classifier: Classifier,
+    classifier_seed: int,
     explorer_p: params.ExplorerParams,
     eval_p: params.EvalParams,
 ) -> tuple[dict[str, Any], dict[str, float]]:
@@ -83,6 +84,7 @@ def payload(
             "radius": PRIOR_RADIUS * eval_p.shifted_std,
             "name": labels.shifted_name(eval_p),
         },
+        "classifier": f"classifier seed {classifier_seed}",
         "interpolate": list(explorer_p.interpolate),
         "stripImages": explorer_p.strip_images,
         "models": models,

@@ -7,6 +7,8 @@ naming the `dvc repro` target that makes it.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +17,13 @@ from typing import Any
 from vaelab.io import read_json
 from vaelab.labels import beta_label
 from vaelab.names import (
-    CLASSIFIER,
-    CLASSIFIER_SUMMARY,
+    BY_CLASSIFIER,
     DATA_SUMMARY,
     FIGURES_NUMBERS,
     TRAIN_SUMMARY,
     beta_tag,
+    classifier_name,
+    classifier_summary_path,
     curve_path,
     epoch_key,
     eval_path,
@@ -48,8 +51,10 @@ class Evidence:
     """The pipeline's metrics as loaded from disk; a file that is missing is an absent key.
 
     `evals` maps 'ae' / 'vae_beta_<β>' to metrics/eval/<name>.json; `train` maps the same
-    names and 'classifier' to dvclive summaries; `curves` maps a model name to its per-epoch
-    dvclive TSVs as {'train/kl_share': [(epoch, value), …]}; `runtimes` maps a model name to
+    names and 'classifier_seed_<seed>' to dvclive summaries; `classifier` summarises the
+    ensemble (see `ensemble_summary`), None until every classifier has trained; `curves`
+    maps a model name to its per-epoch dvclive TSVs as {'train/kl_share': [(epoch, value),
+    …]}; `runtimes` maps a model name to
     its evaluation's seconds and machine (metrics/runtime/). `shifted_name` is how the
     shifted prior of figure 14 is written ('N(1, 0.5²)', from `labels.shifted_name`).
     """
@@ -64,6 +69,7 @@ class Evidence:
     classifier: dict[str, Any] | None = None
     figures: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
+    classifier_seeds: tuple[int, ...] = ()
 
     @property
     def last_epoch(self) -> int:
@@ -91,6 +97,21 @@ class Evidence:
 
     def final(self, beta: float | None, *path: str) -> Any:
         return self.at(beta, self.last_epoch, *path)
+
+    def for_classifier(self, index: int) -> Evidence:
+        """The evidence as the ensemble's classifier `index` alone saw it: every metric that
+        has a `<key>_by_classifier` list takes that classifier's entry."""
+
+        def pick(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            picked = {key: pick(item) for key, item in value.items()}
+            for key, item in value.items():
+                if key.endswith(BY_CLASSIFIER) and isinstance(item, list):
+                    picked[key.removesuffix(BY_CLASSIFIER)] = item[index]
+            return picked
+
+        return dataclasses.replace(self, evals={n: pick(e) for n, e in self.evals.items()})
 
     def _target(self, beta: float | None) -> str:
         stage = f"dvc repro {eval_target(beta)}"
@@ -122,8 +143,22 @@ def _read_curves(metrics_dir: Path, name: str) -> dict[str, list[tuple[int, floa
     }
 
 
+def ensemble_summary(summaries: Mapping[int, dict[str, Any]]) -> dict[str, Any]:
+    """The classifiers' test accuracy and baseline confidence: mean, lowest and highest."""
+    found: dict[str, Any] = {"seeds": list(summaries)}
+    for key in ("test_accuracy", "baseline_confidence"):
+        values = [float(s[key]) for s in summaries.values()]
+        found |= {key: statistics.fmean(values), f"{key}_min": min(values)}
+        found[f"{key}_max"] = max(values)
+    return found
+
+
 def load_evidence(
-    metrics_dir: Path, betas: Iterable[float], checkpoints: Iterable[int], shifted_name: str
+    metrics_dir: Path,
+    betas: Iterable[float],
+    checkpoints: Iterable[int],
+    shifted_name: str,
+    classifier_seeds: Sequence[int],
 ) -> Evidence:
     """Everything under `metrics_dir` the report uses; missing files are simply absent.
 
@@ -135,8 +170,13 @@ def load_evidence(
     evals = {model_name(b): e for b in models if (e := _read_optional(eval_path(metrics_dir, b)))}
     train = {
         n: s
-        for n in [CLASSIFIER, *names]
+        for n in [*(classifier_name(seed) for seed in classifier_seeds), *names]
         if (s := _read_optional(train_dir(metrics_dir, n) / TRAIN_SUMMARY))
+    }
+    classifiers = {
+        seed: s
+        for seed in classifier_seeds
+        if (s := _read_optional(classifier_summary_path(metrics_dir, seed)))
     }
     runtimes = {
         model_name(b): r for b in models if (r := _read_optional(runtime_path(metrics_dir, b)))
@@ -149,7 +189,10 @@ def load_evidence(
         train=train,
         curves={n: _read_curves(metrics_dir, n) for n in names},
         runtimes=runtimes,
-        classifier=_read_optional(metrics_dir / CLASSIFIER_SUMMARY),
+        classifier=ensemble_summary(classifiers)
+        if len(classifiers) == len(classifier_seeds)
+        else None,
         figures=_read_optional(metrics_dir / FIGURES_NUMBERS),
         data=_read_optional(metrics_dir / DATA_SUMMARY),
+        classifier_seeds=tuple(classifier_seeds),
     )

@@ -63,11 +63,13 @@ th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical
 th { background: #f6f6f6; } tr:nth-child(even) td { background: #fbfbfb; }
 td.holds { background: #e3f4e1 !important; } td.does-not-hold { background: #fbe4e1 !important; }
 td.not-measured { background: #eeeeee !important; color: #555; }
+td.inconclusive { background: #fdf3d0 !important; }
 .missing { border-left: 4px solid #bbb; padding: .5em 1em; background: #f6f6f6; }
 """
 VERDICT_CLASSES = {
     "holds": "holds",
     "does not hold": "does-not-hold",
+    "inconclusive": "inconclusive",
     "not measured": "not-measured",
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from vaelab import names
-from vaelab.names import CLASSIFIER, CLASSIFIER_TARGET, DOWNLOAD_TARGET, FIGURES_TARGET
+from vaelab.names import DOWNLOAD_TARGET, FIGURES_TARGET
 from vaelab.report.cells import fmt
 from vaelab.report.evidence import Evidence
 from vaelab.report.render import Block, Heading, Paragraph, Table
@@ -33,8 +33,11 @@ def _stage_times(ev: Evidence) -> Table:
     table: list[tuple[str, ...]] = []
     if ev.data:
         table.append((DOWNLOAD_TARGET, fmt(ev.data.get("seconds")), "—", "—"))
-    if CLASSIFIER in ev.train:
-        table.append(_timed_row(CLASSIFIER_TARGET, ev.train[CLASSIFIER], "train_seconds"))
+    for seed in ev.classifier_seeds:
+        name = names.classifier_name(seed)
+        if name in ev.train:
+            target = names.classifier_target(seed)
+            table.append(_timed_row(target, ev.train[name], "train_seconds"))
     for beta in [None, *ev.betas]:
         name = names.model_name(beta)
         if name in ev.train:

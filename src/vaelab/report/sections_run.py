@@ -12,14 +12,13 @@ from vaelab import names
 from vaelab.data.files import SPLIT_SIZES
 from vaelab.labels import beta_label, beta_set, count, recon_unit, shifted_name
 from vaelab.names import (
-    CLASSIFIER_SUMMARY,
     CLASSIFIER_TARGET,
     DATA_SUMMARY,
     DOWNLOAD_TARGET,
     FIGURES_NUMBERS,
     FIGURES_TARGET,
 )
-from vaelab.report.cells import NOT_MEASURED, fmt, metrics_columns, rows
+from vaelab.report.cells import NOT_MEASURED, ensemble_text, fmt, metrics_columns, rows
 from vaelab.report.claims import Claim
 from vaelab.report.evidence import Evidence
 from vaelab.report.render import Block, Bullets, Heading, Paragraph, Table
@@ -40,7 +39,9 @@ def claims_section(claims: list[Claim]) -> list[Block]:
             "Each verdict is computed from the metrics above by `src/vaelab/report/claims.py`, "
             'whose named constants turn the study\'s words ("much", "significantly") '
             "into thresholds. A claim that does not hold is a finding about this "
-            "reproduction, not a failure of the pipeline."
+            "reproduction, not a failure of the pipeline. A claim on the classifiers' "
+            "confidence is judged on the ensemble's mean and under each classifier alone; "
+            "when they disagree it is *inconclusive*."
         ),
         Table(("#", "claim", "numbers", "verdict", "note"), table),
     ]
@@ -65,11 +66,9 @@ def metrics_section(ev: Evidence, s: Settings) -> list[Block]:
 
 
 def run_section(ev: Evidence, s: Settings) -> list[Block]:
-    classifier = ev.classifier or {}
     seeds = (
-        f"train.seed {s.train.seed}, classifier.seed "
-        f"{classifier.get('params', {}).get('seed', NOT_MEASURED)}, eval.seed "
-        f"{s.eval.seed}, figures.seed {s.figures.seed}"
+        f"train.seed {s.train.seed}, classifier.seeds {list(ev.classifier_seeds)}, "
+        f"eval.seed {s.eval.seed}, figures.seed {s.figures.seed}"
     )
     data = ev.data or {}
     digests = [f"`{name}` sha256 `{digest}`" for name, digest in data.get("sha256", {}).items()]
@@ -77,8 +76,7 @@ def run_section(ev: Evidence, s: Settings) -> list[Block]:
         Heading("The run"),
         Bullets(
             (
-                f"Classifier: test accuracy **{fmt(classifier.get('test_accuracy'))}**, "
-                f"baseline confidence **{fmt(classifier.get('baseline_confidence'))}**.",
+                f"Classifiers: {ensemble_text(ev)}.",
                 f"Seeds: {seeds}.",
                 f"Model: {s.model.likelihood} likelihood (σ² = {s.model.gaussian_variance:g}), "
                 f"hidden {list(s.model.hidden)}, latent dimension {s.model.latent_dim}; "
@@ -101,7 +99,7 @@ def missing_inputs(ev: Evidence, figures_dir: Path, latent_dim: int) -> list[str
     if ev.data is None:
         lines.append(f"`metrics/{DATA_SUMMARY}`: run `dvc repro {DOWNLOAD_TARGET}`")
     if ev.classifier is None:
-        lines.append(f"`metrics/{CLASSIFIER_SUMMARY}`: run `dvc repro {CLASSIFIER_TARGET}`")
+        lines.append(f"a classifier's summary: run `dvc repro {CLASSIFIER_TARGET}`")
     for beta in [None, *ev.betas]:
         name, model = names.model_name(beta), beta_label(beta)
         if name not in ev.train:
@@ -123,7 +121,8 @@ def summary_section(
     ev: Evidence, s: Settings, claims: list[Claim], figures_dir: Path
 ) -> list[Block]:
     counts = {
-        v: sum(c.verdict == v for c in claims) for v in ("holds", "does not hold", "not measured")
+        v: sum(c.verdict == v for c in claims)
+        for v in ("holds", "does not hold", "inconclusive", "not measured")
     }
     missing = missing_inputs(ev, figures_dir, s.model.latent_dim)
     blocks: list[Block] = [
@@ -137,7 +136,8 @@ def summary_section(
         ),
         Paragraph(
             f"**Claims of the study**, {len(claims)} checked: {counts['holds']} hold, "
-            f"{counts['does not hold']} do not hold, {counts['not measured']} not measured "
+            f"{counts['does not hold']} do not hold, {counts['inconclusive']} inconclusive, "
+            f"{counts['not measured']} not measured "
             f"(see [the claims table](#claims-of-the-study-checked))."
         ),
     ]

@@ -18,6 +18,7 @@ from vaelab.report.cells import (
     LATENT_COLUMNS,
     NOT_MEASURED,
     RATE_DISTORTION_COLUMNS,
+    ensemble_text,
     fmt,
     percent_cell,
     rows,
@@ -193,16 +194,15 @@ def losses_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
 
 def confidence_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
     """Figures 12–14: the classifier's confidence on reconstructions and on samples."""
-    classifier = ev.classifier or {}
     curve, shifted = s.figures.curve_betas, shifted_name(s.eval)
     blocks: list[Block] = [
         Heading("Confidence of a digit classifier (figures 12–14)"),
         Paragraph(
             f"Confidence ratio (eq. 13) = mean top-class probability on the images / the "
-            f"same on real test digits. Classifier test accuracy "
-            f"**{fmt(classifier.get('test_accuracy'))}**, baseline confidence "
-            f"**{fmt(classifier.get('baseline_confidence'))}** (study: over "
-            f"{CLASSIFIER_MIN_ACCURACY:g} and {STUDY_BASELINE_CONFIDENCE:g}). "
+            f"same on real test digits, for each classifier of an ensemble; the figures and "
+            f"tables give the ensemble's mean. Classifiers: {ensemble_text(ev)} (study: one "
+            f"classifier, accuracy over {CLASSIFIER_MIN_ACCURACY:g}, baseline "
+            f"{STUDY_BASELINE_CONFIDENCE:g}). "
             f"{s.eval.n_prior_samples} samples per model; an entropy of "
             f"log2 10 = 3.32 bits means all ten digits equally often."
         ),
