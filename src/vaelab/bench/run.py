@@ -105,7 +105,7 @@ ROWS = (
     ("explorer page (MB, target ≤ 3)", "explorer_page_mb", "{:.2f}"),
     ("  models it offers", "explorer_models", "{}"),
     ("  first paint (ms, target ≤ 1000)", "explorer_first_paint_ms", "{:.0f}"),
-    ("  one decode, pointer to pixels (ms, target ≤ 5)", "explorer_decode_ms_median", "{:.2f}"),
+    ("  one decode, pointer→pixels (ms, target ≤ 5)", "explorer_decode_ms_median", "{:.2f}"),
     ("  slowest of the decodes (ms)", "explorer_decode_ms_max", "{:.2f}"),
 )
 
