@@ -35,7 +35,7 @@ def main() -> int:
         seed = clf_p.seeds[0]  # the page shows one classifier: the ensemble's first
         classifier = load_classifier(args.models, seed)
         test = load_mnist(args.data)[1]
-        data, errors = payload(
+        data = payload(
             models, test.flat_float(), test.labels, classifier, seed, explorer_p, eval_p
         )
     except (params.ParamsError, CheckpointError, ExplorerError, FileNotFoundError) as error:
@@ -47,7 +47,7 @@ def main() -> int:
         "page_bytes": len(page.encode("utf-8")),
         "models": len(models),
         "weights": "int16 fixed point, one float32 scale per row",
-        "max_decode_error_255": errors,
+        "max_decode_error_255": {m["name"]: m["decodeError"] for m in data["models"]},
     }
     write_json(args.summary, summary)
     print(f"{args.out}: {summary['page_bytes'] / 1e6:.2f} MB, {len(models)} models")

@@ -234,7 +234,7 @@ def test_other_latent_sizes_decode_their_slice(browser, small_mnist_root, tmp_pa
         "explorer", yaml.safe_load((REPO / "params.yaml").read_text())["explorer"]
     )
     eval_p = params.load("eval", path=REPO / "params.yaml")
-    data, _ = payload(
+    data = payload(
         [offered(5.0, 1, model)],
         test.flat_float(),
         test.labels,

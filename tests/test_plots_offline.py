@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from vaelab.browser import OFFLINE_FLAGS
+
 TEMPLATE = Path(__file__).resolve().parents[1] / "dvc_plots" / "offline.html"
 # The value for .dvc/config: DVC resolves a relative plots.html_template against .dvc/.
 CONFIG_TEMPLATE = "../dvc_plots/offline.html"
@@ -97,16 +99,7 @@ def drawn_plots(chromium: str, page: Path, profile: Path) -> set[str]:
     """Ids of the plot divs that vega-embed filled with a non-empty canvas, with no network."""
     cmd = [
         chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--proxy-server=127.0.0.1:9",
+        *OFFLINE_FLAGS,
         f"--user-data-dir={profile}",
         "--virtual-time-budget=8000",
         "--dump-dom",
@@ -214,8 +207,7 @@ def test_each_models_line_joins_its_checkpoints_in_epoch_order(
     html = page.read_text(encoding="utf-8")
     first_plot = html.index('<div id = "')
     page.write_text(html[:first_plot] + CAPTURE + html[first_plot:], encoding="utf-8")
-    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-    cmd += ["--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'profile'}"]
+    cmd = [chromium, *OFFLINE_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
     dom = run([*cmd, "--virtual-time-budget=8000", "--dump-dom", page.as_uri()], page.parent)
     found = re.search(r'<pre id="line-epochs">(.*?)</pre>', dom)
     assert found, "the page drew no line"

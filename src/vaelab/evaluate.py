@@ -41,8 +41,9 @@ def build_reference(
     test_x: torch.Tensor,
     eval_p: params.EvalParams,
 ) -> Reference:
-    baselines = tuple(float(c.predict(test_x, eval_p.batch_size)[0].mean()) for c in classifiers)
-    _, _, test_features = classifiers[0].predict(test_x, eval_p.batch_size)
+    on_test = [c.predict(test_x, eval_p.batch_size) for c in classifiers]
+    baselines = tuple(float(confidence.mean()) for confidence, _, _ in on_test)
+    test_features = on_test[0][2]
     subset = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(eval_p.seed))
     _, _, train_features = classifiers[0].predict(
         train_x[subset[: eval_p.fid_reference_size]], eval_p.batch_size

@@ -89,7 +89,7 @@
     nextEnd: 0,
     z: null,
   };
-  const api = { data, state, lastDecodeMs: null, decodedZ: null, decodes: 0 };
+  const api = { data, lastDecodeMs: null };
   window.explorer = api;
 
   function current() {
@@ -246,8 +246,6 @@
       paint(figure.firstChild, decode(figure.model, z));
     }
     drawOverlay();
-    api.decodedZ = z;
-    api.decodes += 1;
     api.lastDecodeMs = performance.now() - since;
   }
   function showStrip() {
@@ -297,10 +295,8 @@
     data.menus.forEach((k) => { $(`menu-${k}`).value = state.menu[k]; });
     refresh();
   }
-  api.select = select;
   api.pixelOf = pixelOf;
   api.planeWindow = planeWindow;
-  api.setEnds = (a, b) => { state.ends = [a, b]; $("end-0").value = a; $("end-1").value = b; showStrip(); };
 
   for (const key of data.menus) {
     const values = [...new Set(data.models.map((m) => m.menu[key]))];

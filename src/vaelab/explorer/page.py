@@ -51,8 +51,8 @@ def payload(
     classifier_seed: int,
     explorer_p: params.ExplorerParams,
     eval_p: params.EvalParams,
-) -> tuple[dict[str, Any], dict[str, float]]:
-    """The page's data and, per model, the page's decode: its largest error (in 1/255)."""
+) -> dict[str, Any]:
+    """The page's data; each model's `decodeError` is its largest pixel error (in 1/255)."""
     too_far = [i for i in explorer_p.interpolate if i >= len(images)]
     if too_far:
         raise ExplorerError(
@@ -62,7 +62,7 @@ def payload(
         )
     shifted = (eval_p.shifted_mean, eval_p.shifted_std)
     held = explorer_p.interpolate[0]
-    models, errors = [], {}
+    models = []
     for item in models_offered:
         entry, error = model_entry(
             item.model, images, classifier, held, shifted, explorer_p.classifier_grid
@@ -72,8 +72,7 @@ def payload(
             {"name": item.title, "label": item.label, "menu": item.menu, "decodeError": error}
             | entry
         )
-        errors[item.title] = error
-    data = {
+    return {
         "latentDim": models_offered[0].model.latent_dim,
         "digits": b64(digits.numpy(), "u1"),
         "menus": list(models_offered[0].menu),
@@ -89,7 +88,6 @@ def payload(
         "stripImages": explorer_p.strip_images,
         "models": models,
     }
-    return data, errors
 
 
 def render(data: dict[str, Any]) -> str:

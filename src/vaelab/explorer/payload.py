@@ -128,8 +128,10 @@ def plane_points(
         / size
         for i in range(len(dims))
     ]
-    grids = torch.meshgrid(*reversed(axes), indexing="ij") if len(dims) == 2 else (axes[0],)
-    coords = [g.reshape(-1) for g in reversed(grids)] if len(dims) == 2 else [grids[0]]
+    coords = axes
+    if len(dims) == 2:
+        y, x = torch.meshgrid(axes[1], axes[0], indexing="ij")  # rows of y, columns of x
+        coords = [x.reshape(-1), y.reshape(-1)]
     z = held.double().repeat(len(coords[0]), 1)
     for dim, values in zip(dims, coords, strict=True):
         z[:, dim] = values

@@ -24,7 +24,8 @@ def ensemble_text(ev: Evidence) -> str:
     found = ev.classifier
     if found is None:
         return NOT_MEASURED
-    parts = [f"{len(found['seeds'])} (seeds {', '.join(str(s) for s in found['seeds'])})"]
+    seeds = ev.classifier_seeds
+    parts = [f"{len(seeds)} (seeds {', '.join(str(s) for s in seeds)})"]
     for key, label in (("test_accuracy", "test accuracy"), ("baseline_confidence", "baseline")):
         parts.append(
             f"{label} **{fmt(found[key])}** ({fmt(found[f'{key}_min'])}–"

@@ -145,7 +145,7 @@ def _read_curves(metrics_dir: Path, name: str) -> dict[str, list[tuple[int, floa
 
 def ensemble_summary(summaries: Mapping[int, dict[str, Any]]) -> dict[str, Any]:
     """The classifiers' test accuracy and baseline confidence: mean, lowest and highest."""
-    found: dict[str, Any] = {"seeds": list(summaries)}
+    found: dict[str, Any] = {}
     for key in ("test_accuracy", "baseline_confidence"):
         values = [float(s[key]) for s in summaries.values()]
         found |= {key: statistics.fmean(values), f"{key}_min": min(values)}
