@@ -1,6 +1,8 @@
-"""Stage evaluate_ae / evaluate_vae@β: every checkpoint of one model on the test set."""
+"""Stage evaluate_ae@<setup>-<seed> / evaluate_vae@<setup>-<β>-<seed>: every checkpoint of one
+model on the test set."""
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from vaelab.names import epoch_key
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--setup", required=True, help="a key of setups in params.yaml")
     parser.add_argument("--kind", choices=("ae", "vae"), required=True)
     parser.add_argument("--beta", type=float, help="KL weight (vae only)")
     parser.add_argument("--models", type=Path, required=True, help="checkpoint directory")
@@ -24,7 +27,12 @@ def main() -> int:
     parser.add_argument("--runtime", type=Path, required=True, help="seconds and machine JSON")
     args = parser.parse_args()
     try:
-        model_p, train_p, clf_p, eval_p = params.load("model", "train", "classifier", "eval")
+        clf_p, eval_p, base_train = params.load("classifier", "eval", "train")
+        setup = params.load_setup(args.setup)
+        # The setup's model and checkpoints; the base thread count, since a setup's (one
+        # thread for small training batches) would only slow evaluation's large ones.
+        model_p = setup.model
+        train_p = dataclasses.replace(setup.train, threads=base_train.threads)
         result, runtime = evaluate_model(
             args.kind,
             args.beta,

@@ -1,4 +1,5 @@
-"""Stage figures: the study's figures and two beyond it, from checkpoints and metrics only."""
+"""Stage figures@<setup>: the study's figures and two beyond it, for one setup's first seed,
+from checkpoints and metrics only."""
 
 import argparse
 import sys
@@ -9,21 +10,35 @@ from vaelab.checkpoints import CheckpointError
 from vaelab.figures.inputs import FiguresError
 from vaelab.figures.make import make_figures
 from vaelab.io import write_json
+from vaelab.names import Run
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--models", type=Path, required=True, help="holds ae/ and vae/beta_*/")
+    parser.add_argument("--setup", required=True, help="a key of setups in params.yaml")
+    parser.add_argument("--models", type=Path, required=True, help="holds <setup>/seed_*/")
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
-    parser.add_argument("--metrics", type=Path, required=True, help="holds eval/ and train/")
+    parser.add_argument("--metrics", type=Path, required=True, help="holds runs/<setup>/seed_*/")
     parser.add_argument("--out", type=Path, required=True, help="folder of the PNG figures")
     parser.add_argument("--curves", type=Path, required=True, help="folder of the CSV tables")
     parser.add_argument("--numbers", type=Path, required=True, help="metrics JSON to write")
     args = parser.parse_args()
     try:
-        sections = params.load("figures", "model", "train", "eval", "vae")
+        figures_p, eval_p, vae_p = params.load("figures", "eval", "vae")
+        setup = params.load_setup(args.setup)
+        run = Run(setup.name, setup.train.seeds[0])
         numbers = make_figures(
-            args.models, args.data, args.metrics, args.out, args.curves, *sections
+            run,
+            args.models,
+            args.data,
+            args.metrics,
+            args.out,
+            args.curves,
+            figures_p,
+            setup.model,
+            setup.train,
+            eval_p,
+            vae_p,
         )
     except (params.ParamsError, CheckpointError, FiguresError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

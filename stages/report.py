@@ -7,11 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from vaelab import labels, params
+from vaelab import params
 from vaelab.names import RUNTIME_REPORT
-from vaelab.report.evidence import load_evidence
-from vaelab.report.settings import Settings
-from vaelab.report.write import write_report
+from vaelab.report.write import collect, write_report
 
 
 def main() -> int:
@@ -19,22 +17,21 @@ def main() -> int:
     parser.add_argument("--metrics", type=Path, required=True, help="the metrics/ folder")
     parser.add_argument("--figures", type=Path, required=True, help="folder of figure PNGs")
     parser.add_argument("--out", type=Path, required=True, help="folder for README.md, index.html")
+    parser.add_argument("--claims", type=Path, required=True, help="claims metrics JSON to write")
     args = parser.parse_args()
     try:
-        model_p, train_p, vae_p, eval_p, figures_p, explorer_p, clf_p = params.load(
-            "model", "train", "vae", "eval", "figures", "explorer", "classifier"
+        setups, vae_p, eval_p, figures_p, explorer_p, clf_p = params.load(
+            "setups", "vae", "eval", "figures", "explorer", "classifier"
         )
     except params.ParamsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    settings = Settings(
-        model=model_p, train=train_p, eval=eval_p, figures=figures_p, explorer=explorer_p
+    found = collect(
+        args.metrics, args.figures, setups, vae_p, eval_p, figures_p, explorer_p, clf_p.seeds
     )
-    shifted = labels.shifted_name(eval_p)
-    evidence = load_evidence(args.metrics, vae_p.betas, train_p.checkpoints, shifted, clf_p.seeds)
-    claims = write_report(evidence, settings, args.figures, args.out)
-    for claim in claims:
-        print(f"claim {claim.key:>3}: {claim.verdict}")
+    claims = write_report(found, args.out, args.claims)
+    for setup, verdicts in claims.items():
+        print(f"{setup}: " + ", ".join(f"{c.key} {c.verdict}" for c in verdicts))
     print(", ".join(str(args.out / name) for name in ("README.md", RUNTIME_REPORT, "index.html")))
     return 0
 

@@ -1,4 +1,5 @@
-"""Stage train_ae / train_vae@β: the autoencoder or one β-VAE, with epoch checkpoints."""
+"""Stage train_ae@<setup>-<seed> / train_vae@<setup>-<β>-<seed>: the autoencoder or one β-VAE
+of one setup, trained with one seed, with epoch checkpoints."""
 
 import argparse
 import sys
@@ -12,6 +13,8 @@ from vaelab.runtime import DeviceError
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--setup", required=True, help="a key of setups in params.yaml")
+    parser.add_argument("--seed", type=int, required=True, help="one of train.seeds")
     parser.add_argument("--kind", choices=("ae", "vae"), required=True)
     parser.add_argument("--beta", type=float, help="KL weight (vae only)")
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
@@ -23,9 +26,9 @@ def main() -> int:
     if args.beta is not None and args.beta < 0:
         parser.error(f"--beta {args.beta}: β must be ≥ 0")
     try:
-        model_p, train_p = params.load("model", "train")
+        setup = params.load_setup(args.setup)
         summary = train_autoencoder(
-            args.kind, args.beta, model_p, train_p, args.data, args.out, args.live
+            args.kind, args.beta, setup, args.seed, args.data, args.out, args.live
         )
     except (params.ParamsError, DeviceError, DataMissingError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -12,9 +12,18 @@ from typing import Any
 
 import pytest
 
-from vaelab.report.claims import check_all
+from vaelab.names import Run
+from vaelab.report.claims import check_setup
 from vaelab.report.evidence import Evidence
 from vaelab.report.trend import trend
+
+RUN = Run("study", 42)
+
+
+def check_all(ev: Evidence):
+    """One seed: each verdict is the sign of its margin."""
+    return check_setup([ev])
+
 
 BETAS = (0.0, 1.0, 5.0, 50.0, 200.0, 500.0)
 CHECKPOINTS = (1, 5, 10, 20)
@@ -44,6 +53,11 @@ def _checkpoint(beta: float, epoch: int) -> dict[str, Any]:
     }
 
 
+def _shares(beta: float) -> list[tuple[int, float]]:
+    """The objective's test KL share per epoch (dvclive): below 1 % at epoch 1, then rising."""
+    return [(epoch, 0.005 if epoch == 1 else 0.2) for epoch in CHECKPOINTS]
+
+
 def study_like() -> dict[str, Any]:
     """The keyword arguments of an Evidence in which every claim holds."""
     evals = {f"vae_beta_{b:g}": {"baseline_confidence": 0.99} for b in BETAS}
@@ -52,8 +66,10 @@ def study_like() -> dict[str, Any]:
             evals[f"vae_beta_{beta:g}"][f"epoch_{epoch:03d}"] = _checkpoint(beta, epoch)
     evals["ae"] = {"epoch_020": {"recon": 25.0, "aggregate_posterior": {"kl_to_prior": 10.0}}}
     return {
+        "run": RUN,
         "betas": BETAS,
         "checkpoints": CHECKPOINTS,
+        "curves": {f"vae_beta_{b:g}": {"test/kl_share": _shares(b)} for b in BETAS},
         "shifted_name": "N(1, 0.5²)",
         "evals": evals,
         "figures": {"redecode_pixel_std": {"vae": 0.01, "ae": 0.0}, "example_beta": 1.0},
@@ -98,6 +114,14 @@ def _set(beta: float | None, path: tuple[str, ...], value: Any, epoch: str = "ep
     return edit
 
 
+def _share(beta: float, epoch: int, value: float):
+    def edit(kwargs: dict[str, Any]) -> None:
+        curve = kwargs["curves"][f"vae_beta_{beta:g}"]["test/kl_share"]
+        curve[:] = [(e, value if e == epoch else v) for e, v in curve]
+
+    return edit
+
+
 AGG = ("aggregate_posterior", "kl_to_prior")
 CASES = {
     # AE at 3 nats is only 3× the β = 1 VAE's 1 nat: not "much" (5×) closer.
@@ -123,14 +147,14 @@ CASES = {
     "late recon change": (_set(1.0, ("recon",), 40.0, "epoch_005"), {"5"}),
     # β = 200 recon 35 is only 35 / 29 = 1.2× the worst small β (< 1.5×).
     "β=200 reconstructs": (_set(200.0, ("recon",), 35.0), {"6"}),
-    # β = 5's KL share falls from 0.5 % to 0.4 %.
-    "share falls": (_set(5.0, ("kl_share",), 0.004), {"7a"}),
+    # β = 5's KL share falls from 0.5 % to 0.2 %: by more than the 0.1 % tie.
+    "share falls": (_share(5.0, 20, 0.002), {"7a"}),
     # β = 0 starts at a 2 % share ≥ 1 %.
-    "share starts high": (_set(0.0, ("kl_share",), 0.02, "epoch_001"), {"7b"}),
+    "share starts high": (_share(0.0, 1, 0.02), {"7b"}),
     # β = 50's samples at 0.95 and every other β ≥ 50 below 1.
     "high β below real": (_set(50.0, ("prior_confidence_ratio",), 0.95), {"8"}),
-    # β = 5 at 0.61 beats β = 0's 0.60 by 0.01 < 0.02.
-    "shifted tie": (_set(5.0, ("shifted_confidence_ratio",), 0.61), {"9"}),
+    # β = 5 at 0.59 falls below β = 0's 0.60.
+    "shifted below": (_set(5.0, ("shifted_confidence_ratio",), 0.59), {"9"}),
     "AE re-decodes vary": (
         lambda k: k["figures"]["redecode_pixel_std"].__setitem__("ae", 0.001),
         {"2"},
@@ -202,7 +226,7 @@ def test_missing_model_is_not_measured_and_names_the_stage() -> None:
     for key, claim in claims.items():
         if key in needs_50:
             assert claim.verdict == "not measured"
-            assert "`dvc repro evaluate_vae@50`" in claim.note
+            assert "`dvc repro evaluate_vae@study-50-42`" in claim.note
             assert claim.numbers == {}
         else:
             assert claim.verdict == "holds", key
@@ -215,8 +239,8 @@ def test_missing_inputs_name_their_stages() -> None:
     kwargs["classifier"] = None
     kwargs["checkpoints"] = (1, 10, 20)
     claims = {c.key: c for c in check_all(Evidence(**kwargs))}
-    assert "`dvc repro figures`" in claims["2"].note
-    assert "`dvc repro evaluate_ae`" in claims["1"].note
+    assert "`dvc repro figures@study`" in claims["2"].note
+    assert "`dvc repro evaluate_ae@study-42`" in claims["1"].note
     assert "`dvc repro train_classifier`" in claims["10"].note
     assert "add 5 to train.checkpoints" in claims["5"].note
     assert {c.verdict for k, c in claims.items() if k in {"1", "2", "5", "10"}} == {"not measured"}
@@ -238,3 +262,42 @@ def test_trend_counts_steps_and_ranks() -> None:
     # ranks (1, 2, 3) vs (3, 1, 2): Pearson of ranks = −0.5, signed + for "falling".
     assert found["spearman"] == pytest.approx(0.5)
     assert math.isnan(trend([1, 2], [1.0, 1.0], rising=True, tie=0.0)["spearman"])
+
+
+def _seeds(margins_of_beta50: list[float]) -> list[Evidence]:
+    """Three training seeds that differ only in β = 50's N(0, I) confidence ratio (claim 8's
+    margin is the highest ratio of β ≥ 50 minus 1; β = 200 and 500 stay far below 1)."""
+    runs = []
+    for seed, ratio in zip((42, 43, 44), margins_of_beta50, strict=True):
+        kwargs = copy.deepcopy(study_like())
+        for beta in (200.0, 500.0):
+            _set(beta, ("prior_confidence_ratio",), 0.5)(kwargs)
+        _set(50.0, ("prior_confidence_ratio",), 1.0 + ratio)(kwargs)
+        runs.append(Evidence(**kwargs | {"run": Run("study", seed)}))
+    return runs
+
+
+@pytest.mark.parametrize(
+    ("margins", "verdict"),
+    [
+        ([0.02, 0.03, 0.025], "holds"),  # every seed above 1, tightly: the interval excludes 0
+        ([-0.02, -0.03, -0.025], "does not hold"),
+        ([0.05, -0.04, 0.01], "inconclusive"),  # the interval straddles 0
+        ([0.2, 0.001, 0.002], "inconclusive"),  # all above, but too spread to exclude 0
+    ],
+)
+def test_verdict_comes_from_the_interval_over_seeds(margins, verdict) -> None:
+    claim = next(c for c in check_setup(_seeds(margins)) if c.key == "8")
+    assert claim.verdict == verdict
+    assert claim.margin.n == 3 and claim.margin.low <= claim.margin.mean <= claim.margin.high
+    assert claim.by_seed == pytest.approx(dict(zip((42, 43, 44), margins, strict=True)))
+    if verdict == "inconclusive":
+        assert "contains 0" in claim.note
+
+
+def test_the_interval_is_students_t() -> None:
+    from vaelab.report.interval import t_interval
+
+    found = t_interval([1.0, 2.0, 3.0])  # mean 2, s = 1, t(0.975, 2) = 4.303
+    assert (found.low, found.high) == pytest.approx((2 - 4.303 / 3**0.5, 2 + 4.303 / 3**0.5))
+    assert t_interval([5.0]).side() == 0

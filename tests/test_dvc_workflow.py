@@ -233,3 +233,33 @@ def test_failed_queued_experiment_shows_its_error_and_the_others_run(repo_copy):
     assert rows == {"bad": "Failed", "good": "Success"}, status
     logs = run(repo_copy, "dvc", "queue", "logs", "bad")
     assert "classifier.lr = -1.0; expected a value > 0" in logs, logs
+
+
+def _changed(repo: Path, target: str) -> set[str]:
+    """The stages of `target` that `dvc status` says must run again."""
+    return {name for name in json.loads(run(repo, "dvc", "status", "--json", target))}
+
+
+def test_a_seed_or_a_setup_change_reruns_only_its_own_stages(tmp_path, mnist_root):
+    """Per-seed and per-setup stages: adding a seed touches only that seed's runs, and a key
+    of one setup only that setup's."""
+    repo = copy_repository(tmp_path, mnist_root)
+    raw = yaml.safe_load((repo / "params.yaml").read_text())
+    raw["train"] |= {"seeds": [42], "checkpoints": [1]}
+    raw["vae"]["betas"] = [0, 1]
+    raw["figures"] |= {"betas": [0, 1], "example_beta": 1, "pair_betas": [0, 1]}
+    raw["figures"] |= {"curve_betas": [0, 1], "shifted_betas": [0, 1]}
+    raw["explorer"] |= {"betas": [0], "checkpoints": [1]}
+    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    run(repo, "dvc", "repro", "train_vae")
+    assert _changed(repo, "train_vae") == set()
+
+    raw["train"]["seeds"] = [42, 43]
+    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    expected = {f"train_vae@{setup}-{beta}-43" for setup in raw["setups"] for beta in (0, 1)}
+    assert _changed(repo, "train_vae") == expected
+
+    raw["train"]["seeds"] = [42]
+    raw["setups"]["wide"] = {"train": {"lr": 0.002}}
+    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert _changed(repo, "train_vae") == {"train_vae@wide-0-42", "train_vae@wide-1-42"}

@@ -29,7 +29,7 @@ from vaelab.checkpoints import checkpoint_path, save_checkpoint
 from vaelab.data.mnist import load_mnist
 from vaelab.explorer.page import BETA_MENU, EPOCH_MENU, offered, payload, render
 from vaelab.models import AE, Classifier, build_autoencoder
-from vaelab.names import beta_tag, classifier_path, kind_of, model_dir
+from vaelab.names import Run, beta_tag, classifier_path, kind_of, model_dir
 
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN = [32, 16]  # small decoders: the page's arithmetic is the same at any width
@@ -63,7 +63,8 @@ def random_autoencoder(kind: str, seed: int, latent_dim: int) -> AE:
 def write_params(root: Path, **explorer: object) -> dict:
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     raw["model"]["hidden"] = HIDDEN
-    raw["explorer"] |= explorer
+    raw["setups"]["study"] = {}  # the page's setup: the base model, with the test's network
+    raw["explorer"] |= explorer | {"setup": "study"}
     (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     return raw
 
@@ -80,14 +81,15 @@ def save_study(root: Path, raw: dict) -> dict[tuple[float, int], AE]:
     """Random-weight checkpoints of every model the page offers, and a classifier."""
     model_p = params.parse_section("model", raw["model"])
     explorer = params.parse_section("explorer", raw["explorer"])
+    first = Run("study", raw["train"]["seeds"][0])
     models = {}
     for beta in explorer.betas:
         for epoch in explorer.checkpoints:
             model = random_autoencoder(kind_of(beta), seed=int(beta) * 100 + epoch, latent_dim=2)
             save_checkpoint(
-                checkpoint_path(model_dir(root / "models", beta), epoch),
+                checkpoint_path(model_dir(first.models(root / "models"), beta), epoch),
                 model,
-                torch.optim.Adam(model.parameters()),
+                {},
                 epoch,
                 kind=kind_of(beta),
                 beta=beta,
@@ -99,7 +101,7 @@ def save_study(root: Path, raw: dict) -> dict[tuple[float, int], AE]:
     save_checkpoint(
         classifier_path(root / "models", seed),
         classifier,
-        torch.optim.Adam(classifier.parameters()),
+        {},
         1,
         params=CLASSIFIER_P,
     )

@@ -28,6 +28,7 @@ from vaelab.figures.make import make_figures
 from vaelab.figures.primitives import TILE_PADDING, tile
 from vaelab.models import build_autoencoder
 from vaelab.names import (
+    Run,
     curve_path,
     epoch_key,
     eval_path,
@@ -39,10 +40,21 @@ from vaelab.names import (
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_P = params.ModelParams(
-    hidden=(16,), latent_dim=2, likelihood="gaussian", gaussian_variance=0.5
+    hidden=(16,),
+    latent_dim=2,
+    likelihood="gaussian",
+    gaussian_variance=0.5,
+    init="torch",
+    sampling="log_var",
 )
 TRAIN_P = params.TrainParams(
-    seed=0, batch_size=8, lr=1e-3, checkpoints=(1, 3), device="cpu", threads=1
+    seeds=(42,),
+    batch_size=8,
+    lr=1e-3,
+    adam_eps=1e-8,
+    checkpoints=(1, 3),
+    device="cpu",
+    threads=1,
 )
 VAE_P = params.VaeParams(betas=(0.0, 1.0, 5.0, 50.0))
 EVAL_P = params.EvalParams(
@@ -68,19 +80,20 @@ FIGURES_P = params.FiguresParams(
     grid_images=3,
     manifold_size=4,
 )
+RUN = Run("study", 42)
 PNGS = expected_figures(TRAIN_P.checkpoints, MODEL_P.latent_dim)
 
 
 def save_models(models: Path, model_p: params.ModelParams = MODEL_P) -> None:
     for beta in (None, *VAE_P.betas):
-        kind, folder = kind_of(beta), model_dir(models, beta)
+        kind, folder = kind_of(beta), model_dir(RUN.models(models), beta)
         for epoch in TRAIN_P.checkpoints:
             torch.manual_seed(epoch)
             model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim)
             save_checkpoint(
                 checkpoint_path(folder, epoch),
                 model,
-                torch.optim.Adam(model.parameters()),
+                {},
                 epoch,
                 kind=kind,
                 beta=beta,
@@ -114,13 +127,14 @@ def write_metrics(metrics: Path) -> None:
             "real_vs_real_frechet_distance": 1.0,
         }
         result |= {epoch_key(e): eval_entry(beta, e) for e in TRAIN_P.checkpoints}
-        eval_path(metrics, beta).parent.mkdir(parents=True, exist_ok=True)
-        eval_path(metrics, beta).write_text(json.dumps(result))
+        own = RUN.metrics(metrics)
+        eval_path(own, beta).parent.mkdir(parents=True, exist_ok=True)
+        eval_path(own, beta).write_text(json.dumps(result))
         if beta is None:
             continue
         epochs = range(1, TRAIN_P.epochs + 1)
         for key in ("loss", "recon", "kl", "kl_share"):
-            path = curve_path(metrics, name, "test", key)
+            path = curve_path(own, name, "test", key)
             path.parent.mkdir(parents=True, exist_ok=True)
             rows = pd.DataFrame({"step": epochs, key: [eval_entry(beta, e)[key] for e in epochs]})
             rows.to_csv(path, sep="\t", index=False)
@@ -135,6 +149,7 @@ def run(root: Path, mnist_root: Path, **changes) -> dict:
         "vae_p": VAE_P,
     } | changes
     return make_figures(
+        RUN,
         root / "models",
         mnist_root,
         root / "metrics",
@@ -193,15 +208,15 @@ def test_redecodes_are_deterministic():
 
 def test_untrained_beta_names_its_train_target(study, mnist_root, tmp_path):
     pairs = params.FiguresParams(**{**params.as_dict(FIGURES_P), "pair_betas": (1.0, 7.0)})
-    with pytest.raises(FiguresError, match=r"train_vae@7"):
+    with pytest.raises(FiguresError, match=r"train_vae@study-7-42"):
         run(study[0], mnist_root, figures_p=pairs)
 
 
 def test_missing_checkpoint_names_it_and_writes_nothing(mnist_root, tmp_path):
     save_models(tmp_path / "models")
     write_metrics(tmp_path / "metrics")
-    checkpoint_path(tmp_path / "models" / "vae" / "beta_5", 3).unlink()
-    with pytest.raises(CheckpointError, match=r"beta_5/epoch_003\.pt.*train_vae@5"):
+    checkpoint_path(RUN.models(tmp_path / "models") / "vae" / "beta_5", 3).unlink()
+    with pytest.raises(CheckpointError, match=r"beta_5/epoch_003\.pt.*train_vae@study-5-42"):
         run(tmp_path, mnist_root)
     assert not (tmp_path / "figures").exists() and not list(tmp_path.rglob("*.tmp"))
 
@@ -216,7 +231,7 @@ def test_checkpoint_of_other_model_params_is_refused(mnist_root, tmp_path):
 
 
 def test_stage_exits_1_naming_the_target_without_traceback(study, mnist_root, tmp_path):
-    """vae.betas lists β = 500 but nothing trained it: the message names train_vae@500."""
+    """vae.betas lists β = 500 but nothing trained it: the message names its stage."""
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     sections = raw | {
         "explorer": raw["explorer"] | {"checkpoints": list(TRAIN_P.checkpoints)},
@@ -225,6 +240,7 @@ def test_stage_exits_1_naming_the_target_without_traceback(study, mnist_root, tm
         "train": params.as_dict(TRAIN_P),
         "eval": params.as_dict(EVAL_P),
         "vae": {"betas": [0, 1, 5, 50, 500]},
+        "setups": {"study": {}},  # the base model and train: the test's small network
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(sections))
     root = study[0]
@@ -232,6 +248,8 @@ def test_stage_exits_1_naming_the_target_without_traceback(study, mnist_root, tm
         [
             sys.executable,
             str(REPO / "stages" / "figures.py"),
+            "--setup",
+            "study",
             "--models",
             str(root / "models"),
             "--data",
@@ -251,7 +269,7 @@ def test_stage_exits_1_naming_the_target_without_traceback(study, mnist_root, tm
         timeout=120,
     )
     assert result.returncode == 1
-    assert "train_vae@500" in result.stderr and "Traceback" not in result.stderr
+    assert "train_vae@study-500-42" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
 
 

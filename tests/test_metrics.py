@@ -8,9 +8,9 @@ import torch
 from vaelab import metrics, objectives, params
 from vaelab.data.mnist import load_mnist
 from vaelab.evaluate import _likelihood_terms
+from vaelab.explicit_step import AdamSettings, ExplicitStep
 from vaelab.models import VAE
-from vaelab.objectives import autoencoder_objective
-from vaelab.train import FitSettings, fit
+from vaelab.train import FitSettings, fit_explicit
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +21,9 @@ def trained_vae(mnist_root):
     model = VAE([256, 128], 2)
     likelihood = objectives.Likelihood("bernoulli", 0.5)
     settings = FitSettings(epochs=1, batch_size=128, lr=1e-3, seed=0, label="vae")
-    fit(
-        model,
-        autoencoder_objective("vae", 1.0, likelihood),
-        (x, x[:, 0]),
-        (x[:512], x[:512, 0]),
-        settings,
-    )
-    return model.eval(), likelihood, test.flat_float()[:1000]
+    step = ExplicitStep(model, 1.0, likelihood, AdamSettings(1e-3, 1e-8))
+    fit_explicit(step, x, x[:512], settings)
+    return step.write_to(model).eval(), likelihood, test.flat_float()[:1000]
 
 
 def test_iwae_is_at_most_neg_elbo_on_real_digits(trained_vae):

@@ -49,6 +49,11 @@ def test_every_figures_beta_is_trained():
         ("explorer", "interpolate", [3], "explorer.interpolate = [3]; expected two test-set"),
         ("explorer", "betas", [5, 2], "explorer.betas offers [2.0] but vae.betas = "),
         ("explorer", "checkpoints", [1, 15], "explorer.checkpoints offers [15] but train."),
+        ("train", "seeds", [42, 43, 42], "train.seeds = [42, 43, 42]; expected each seed at"),
+        ("train", "seeds", [], "train.seeds = []; expected list at least one seed"),
+        ("classifier", "seeds", [], "classifier.seeds = []; expected list at least one seed"),
+        ("figures", "betas", [0, 3], "figures draw β = [3.0] but vae.betas = "),
+        ("explorer", "setup", "mine", "explorer.setup = 'mine'; expected one of the setups"),
     ],
 )
 def test_bad_values_are_named(tmp_path, section, key, value, message):
@@ -63,7 +68,7 @@ def test_bad_values_are_named(tmp_path, section, key, value, message):
 
 def test_missing_key_and_unknown_section(tmp_path):
     raw = repo_params()
-    del raw["train"]["seed"]
+    del raw["train"]["lr"]
     raw["optimiser"] = {"name": "sgd"}
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(raw))
@@ -71,7 +76,7 @@ def test_missing_key_and_unknown_section(tmp_path):
         params.load("train", path=path)
     del raw["optimiser"]
     path.write_text(yaml.safe_dump(raw))
-    with pytest.raises(params.ParamsError, match="train.seed: missing"):
+    with pytest.raises(params.ParamsError, match="train.lr: missing"):
         params.load("train", path=path)
 
 
@@ -119,3 +124,35 @@ def test_rules_across_sections_fail_whichever_section_is_loaded(
     path.write_text(yaml.safe_dump(raw))
     with pytest.raises(params.ParamsError, match=re.escape(message)):
         params.load("train", path=path)
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ({"model": {"hiden": [8]}}, "setups.study.model.hiden: unknown key; a setup overrides"),
+        ({"train": {"seeds": [1]}}, "setups.study.train.seeds: every setup shares train.seeds"),
+        ({"optimiser": {}}, "setups.study.optimiser: a setup overrides only model and train"),
+        ({"train": {"batch_size": 0}}, "setups.study.train.batch_size = 0; expected a value > 0"),
+        ({"model": {"sampling": "log_std"}}, "setups.study.model.sampling = 'log_std'"),
+    ],
+)
+def test_bad_setups_are_named_before_any_stage_runs(tmp_path, setup, message):
+    """Whichever section a stage loads, a bad setup stops it with the key and the fix."""
+    raw = repo_params()
+    raw["setups"]["study"] = setup
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(params.ParamsError) as error:
+        params.load("data", path=path)
+    assert message in str(error.value)
+
+
+def test_a_setup_overrides_only_what_it_names():
+    setups, model, train = params.load("setups", "model", "train")
+    study, wide = setups["study"], setups["wide"]
+    assert (study.model.hidden, study.train.batch_size) == ((64, 16, 8), 16)
+    assert study.model.sampling == "log_sigma" and study.model.init == "glorot_uniform"
+    assert study.train.checkpoints == train.checkpoints and study.train.seeds == train.seeds
+    assert (wide.model, wide.train) == (model, train)
+    with pytest.raises(params.ParamsError, match="setups.nope: no such setup"):
+        params.load_setup("nope")

@@ -13,13 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from vaelab import labels, params
-from vaelab.names import EXPLORER_PAGE, classifier_name, classifier_summary_path, expected_figures
+from vaelab import params
+from vaelab.names import (
+    EXPLORER_PAGE,
+    Run,
+    classifier_name,
+    classifier_summary_path,
+    expected_figures,
+    figures_numbers_path,
+)
 from vaelab.report import write
 from vaelab.report.cells import fmt
-from vaelab.report.evidence import load_evidence
-from vaelab.report.settings import Settings
-from vaelab.report.write import write_report
+from vaelab.report.write import collect, write_report
 
 REPO = Path(__file__).resolve().parents[1]
 # A valid 1×1 PNG: enough for the report, which only embeds or links the file.
@@ -28,6 +33,7 @@ PNG = base64.b64decode(
 )
 CHECKPOINTS = (1, 5)
 CLASSIFIER_SEEDS = params.load("classifier", path=REPO / "params.yaml").seeds
+FIRST = Run("study", params.load("train", path=REPO / "params.yaml").seeds[0])
 
 
 def _row(recon: float, agg_kl: float, vae: bool) -> dict:
@@ -60,8 +66,10 @@ def _write(path: Path, data: object) -> None:
 
 
 def minimal_tree(root: Path) -> None:
-    """metrics/ with the AE and β = 1 evaluated, a classifier, one curve and one figure."""
+    """metrics/ with the study setup's first seed's AE and β = 1 evaluated, the classifiers,
+    one curve and one figure."""
     metrics = root / "metrics"
+    own = FIRST.metrics(metrics)
     env = {"torch": "2.x", "device": "cpu", "threads": 2}
     for seed in CLASSIFIER_SEEDS:
         _write(
@@ -77,39 +85,49 @@ def minimal_tree(root: Path) -> None:
             f"epoch_{e:03d}": _row(30.0 - e, 9.0 if not vae else 0.5, vae) for e in CHECKPOINTS
         }
         _write(
-            metrics / "eval" / f"{name}.json",
+            own / "eval" / f"{name}.json",
             evaluation | {"seconds": 3.0, "environment": env, "baseline_confidence": 0.99},
         )
-        _write(metrics / "train" / name / "metrics.json", {"train_seconds": 10.0})
-    curve = metrics / "train" / "vae_beta_1" / "plots" / "metrics" / "train" / "kl_share.tsv"
+        _write(own / "train" / name / "metrics.json", {"train_seconds": 10.0})
+    curve = own / "train" / "vae_beta_1" / "plots" / "metrics" / "train" / "kl_share.tsv"
     curve.parent.mkdir(parents=True, exist_ok=True)
     curve.write_text("step\tkl_share\n1\t0.004\n5\t0.12\n")
-    (root / "plots" / "figures").mkdir(parents=True)
-    (root / "plots" / "figures" / "fig02_ae_latent.png").write_bytes(PNG)
+    (root / "plots" / "figures" / "study").mkdir(parents=True)
+    (root / "plots" / "figures" / "study" / "fig02_ae_latent.png").write_bytes(PNG)
 
 
 @pytest.fixture
-def settings() -> Settings:
-    model, train, eval_p, figures, explorer = params.load(
-        "model", "train", "eval", "figures", "explorer", path=REPO / "params.yaml"
+def settings() -> dict:
+    """params.yaml's sections, with two checkpoints: what `_build` passes to `collect`."""
+    setups, vae, eval_p, figures, explorer = params.load(
+        "setups", "vae", "eval", "figures", "explorer", path=REPO / "params.yaml"
     )
-    return Settings(model=model, train=train, eval=eval_p, figures=figures, explorer=explorer)
+    setups = {
+        name: dataclasses.replace(
+            one, train=dataclasses.replace(one.train, checkpoints=CHECKPOINTS)
+        )
+        for name, one in setups.items()
+    }
+    vae = dataclasses.replace(vae, betas=(0.0, 1.0, 5.0))
+    return {"setups": setups, "vae_p": vae, "eval_p": eval_p, "figures_p": figures,
+            "explorer_p": explorer}  # fmt: skip
 
 
-def _build(root: Path, settings: Settings, betas=(0.0, 1.0, 5.0)) -> Path:
-    shifted = labels.shifted_name(settings.eval)
-    evidence = load_evidence(root / "metrics", betas, CHECKPOINTS, shifted, CLASSIFIER_SEEDS)
-    write_report(evidence, settings, root / "plots" / "figures", root / "report")
+def _build(root: Path, settings: dict) -> Path:
+    found = collect(
+        root / "metrics", root / "plots" / "figures", **settings, classifier_seeds=CLASSIFIER_SEEDS
+    )
+    write_report(found, root / "report", root / "metrics" / "claims.json")
     return root / "report"
 
 
-def test_report_builds_and_marks_missing_inputs(tmp_path: Path, settings: Settings) -> None:
+def test_report_builds_and_marks_missing_inputs(tmp_path: Path, settings: dict) -> None:
     minimal_tree(tmp_path)
     out = _build(tmp_path, settings)
     markdown = (out / "README.md").read_text()
-    assert "](../plots/figures/fig02_ae_latent.png)" in markdown
-    assert "run `dvc repro evaluate_vae@5`" in markdown
-    assert "run `dvc repro evaluate_vae@0`" in markdown
+    assert "](../plots/figures/study/fig02_ae_latent.png)" in markdown
+    assert f"run `dvc repro evaluate_vae@study-5-{FIRST.seed}`" in markdown
+    assert f"run `dvc repro evaluate_vae@wide-0-{FIRST.seed}`" in markdown
     assert "`fig03_vae_redecodes.png` is missing; run `dvc repro figures`" in markdown
     assert "| 7a | The KL share of the loss rises with epochs" in markdown
     assert "| AE | 5 | 25 | 474 | — | — | — |" in markdown  # AE has no KL, ELBO or IWAE
@@ -117,50 +135,59 @@ def test_report_builds_and_marks_missing_inputs(tmp_path: Path, settings: Settin
     html = (out / "index.html").read_text()
     for claim in ("1", "2", "3a", "10"):
         assert f"<td>{claim}</td>" in html
+    claims = json.loads((tmp_path / "metrics" / "claims.json").read_text())
+    assert set(claims) == {"study", "wide"} and claims["study"]["10"]["verdict"] == "holds"
+    assert claims["study"]["1"]["verdict"] == "not measured"
 
 
 def test_machine_facts_go_to_the_runtime_page_not_the_readme(
-    tmp_path: Path, settings: Settings
+    tmp_path: Path, settings: dict
 ) -> None:
     """README.md must be the same bytes on every machine: seconds and processors go elsewhere."""
     minimal_tree(tmp_path)
     machine = {"device": "cpu", "threads": 2, "device_name": "Some CPU 9000", "cpu_count": 64}
     _write(
-        tmp_path / "metrics" / "runtime" / "evaluate_vae_beta_1.json",
+        FIRST.metrics(tmp_path / "metrics") / "runtime" / "evaluate_vae_beta_1.json",
         {"seconds": 4.25, "environment": machine},
     )
     out = _build(tmp_path, settings)
     readme, runtime = (out / "README.md").read_text(), (out / "runtime.md").read_text()
     assert "Some CPU 9000" not in readme and "Wall time" not in readme
     assert "`report/runtime.md`" in readme
-    assert "| evaluate_vae@1 | 4.25 | cpu | 2 |" in runtime and "Some CPU 9000" in runtime
+    row = f"| evaluate_vae@study-1-{FIRST.seed} | 4.25 | cpu | 2 |"
+    assert row in runtime and "Some CPU 9000" in runtime
     assert "Some CPU 9000" in (out / "index.html").read_text()
 
 
 def test_a_latent_space_without_a_manifold_figure_misses_nothing(
-    tmp_path: Path, settings: Settings
+    tmp_path: Path, settings: dict
 ) -> None:
     """Figure 15 needs a 2-D latent space; with 3 the figures stage skips it by design."""
-    settings = dataclasses.replace(
-        settings, model=dataclasses.replace(settings.model, latent_dim=3)
-    )
+    study = settings["setups"]["study"]
+    settings["setups"] = {
+        "study": dataclasses.replace(study, model=dataclasses.replace(study.model, latent_dim=3))
+    }
     minimal_tree(tmp_path)
     for name in expected_figures(CHECKPOINTS, latent_dim=3):
-        (tmp_path / "plots" / "figures" / name).write_bytes(PNG)
-    _write(tmp_path / "metrics" / "figures.json", {"notes": []})
+        (tmp_path / "plots" / "figures" / "study" / name).write_bytes(PNG)
+    _write(figures_numbers_path(tmp_path / "metrics", "study"), {"notes": []})
     markdown = (_build(tmp_path, settings) / "README.md").read_text()
-    assert "fig15_manifold.png" not in markdown.split("## 4.1")[0]  # not among the missing
-    assert "run `dvc repro figures`" not in markdown.split("## 4.1")[0]
+    summary = markdown.split("## Claims of the study")[0]
+    assert "fig15_manifold.png" not in summary  # not among the missing
+    assert "run `dvc repro figures@study`" not in summary
 
 
-def test_report_builds_from_nothing(tmp_path: Path, settings: Settings) -> None:
+def test_report_builds_from_nothing(tmp_path: Path, settings: dict) -> None:
     out = _build(tmp_path, settings)
     markdown = (out / "README.md").read_text()
-    assert "13 checked: 0 hold, 0 do not hold, 0 inconclusive, 13 not measured" in markdown
+    assert (
+        "13 checked under 2 setups (`study`: 0 holds, 0 does not hold, 0 inconclusive, "
+        "13 not measured; `wide`: 0 holds"
+    ) in markdown
     assert "run `dvc repro train_classifier`" in markdown
 
 
-def test_html_is_self_contained(tmp_path: Path, settings: Settings) -> None:
+def test_html_is_self_contained(tmp_path: Path, settings: dict) -> None:
     minimal_tree(tmp_path)
     html = (_build(tmp_path, settings) / "index.html").read_text()
     links = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html, flags=re.I)
@@ -171,14 +198,14 @@ def test_html_is_self_contained(tmp_path: Path, settings: Settings) -> None:
     assert "url(" not in html  # no CSS fetches either
 
 
-def test_both_pages_link_the_explorer_beside_them(tmp_path: Path, settings: Settings) -> None:
+def test_both_pages_link_the_explorer_beside_them(tmp_path: Path, settings: dict) -> None:
     out = _build(tmp_path, settings)
     assert f"]({EXPLORER_PAGE})" in (out / "README.md").read_text()
     assert f'<a href="{EXPLORER_PAGE}">' in (out / "index.html").read_text()
 
 
 def test_no_partial_files_when_rendering_raises(
-    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, settings: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     minimal_tree(tmp_path)
     out = tmp_path / "report"
@@ -207,10 +234,12 @@ def test_stage_script_runs_on_partial_metrics(tmp_path: Path) -> None:
         "plots/figures",
         "--out",
         "report",
+        "--claims",
+        "metrics/claims.json",
     ]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert "claim  10: holds" in done.stdout
+    assert "study: 1 not measured" in done.stdout and "10 holds" in done.stdout
     assert (tmp_path / "report" / "index.html").stat().st_size > 0
 
 

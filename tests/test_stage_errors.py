@@ -82,7 +82,18 @@ def test_killed_training_leaves_no_partial_model_folder(small_mnist_root, tmp_pa
     out = tmp_path / "models" / "vae" / "beta_1"
     process = subprocess.Popen(
         [sys.executable, str(STAGES / "train_autoencoder.py"), "--kind", "vae", "--beta", "1"]
-        + ["--data", str(small_mnist_root), "--out", str(out), "--live", str(tmp_path / "live")],
+        + [
+            "--setup",
+            "wide",
+            "--seed",
+            "42",
+            "--data",
+            str(small_mnist_root),
+            "--out",
+            str(out),
+            "--live",
+            str(tmp_path / "live"),
+        ],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -95,3 +106,11 @@ def test_killed_training_leaves_no_partial_model_folder(small_mnist_root, tmp_pa
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     assert not out.exists()
+
+
+def test_unknown_setup_is_one_line_naming_the_setups(small_mnist_root, tmp_path):
+    params_in(tmp_path)
+    args = ["--setup", "mine", "--seed", "1", "--kind", "ae", "--data", str(small_mnist_root)]
+    done = stage(tmp_path, "train_autoencoder.py", *args, "--out", "m", "--live", "l")
+    assert_one_line_error(done, "setups.mine: no such setup", "study, wide")
+    assert not (tmp_path / "m").exists()

@@ -9,16 +9,19 @@ import torch
 from vaelab import objectives, params
 from vaelab.checkpoints import CheckpointError, checkpoint_path, load_into, read_checkpoint
 from vaelab.data.mnist import load_mnist
+from vaelab.explicit_step import AdamSettings, ExplicitStep
 from vaelab.models import VAE
-from vaelab.objectives import autoencoder_objective
 from vaelab.runs import train_autoencoder
 from vaelab.runtime import seed_everything
-from vaelab.train import FitSettings, TrainingDivergedError, fit
+from vaelab.train import FitSettings, TrainingDivergedError, fit, fit_explicit
+
+SEED = 42
 
 
-def small_params(checkpoints=(1, 2)):
-    model_p, train_p = params.load("model", "train")
-    return model_p, dataclasses.replace(train_p, checkpoints=checkpoints, batch_size=128)
+def small_setup(checkpoints=(1, 2), name="wide"):
+    setup = params.load_setup(name)
+    train_p = dataclasses.replace(setup.train, checkpoints=checkpoints, batch_size=128)
+    return dataclasses.replace(setup, train=train_p)
 
 
 def test_vae_loss_falls_over_a_few_hundred_steps(mnist_root):
@@ -26,24 +29,36 @@ def test_vae_loss_falls_over_a_few_hundred_steps(mnist_root):
     train, _ = load_mnist(mnist_root)
     x = train.flat_float()[:38400]
     model = VAE([256, 128], 2)
-    objective = autoencoder_objective("vae", 1.0, objectives.Likelihood("bernoulli", 0.5))
-    before = objective(model, x[:2000], None)["loss"].item()
+    step = ExplicitStep(
+        model, 1.0, objectives.Likelihood("bernoulli", 0.5), AdamSettings(1e-3, 1e-8)
+    )
+    before = step.evaluate(x[:2000], 2000, torch.Generator().manual_seed(0))["loss"]
     settings = FitSettings(epochs=2, batch_size=256, lr=1e-3, seed=0, label="test")
-    result = fit(
-        model, objective, (x, train.labels[:38400]), (x[:2000], train.labels[:2000]), settings
-    )  # 300 steps
+    result = fit_explicit(step, x, x[:2000], settings)  # 300 steps
     after = result.history[-1]["test/loss"]
     assert after < 0.75 * before and after < 250  # an untrained decoder scores ≈ 543 nats
 
 
+def test_study_setup_trains_with_its_sampling_rule(small_mnist_root, tmp_path):
+    """The study's network and rule; the checkpoint and the dvclive summary record the rule."""
+    setup = small_setup(checkpoints=(1,), name="study")
+    train_autoencoder("vae", 1.0, setup, SEED, small_mnist_root, tmp_path / "m", tmp_path / "l")
+    checkpoint = read_checkpoint(checkpoint_path(tmp_path / "m", 1))
+    assert checkpoint["sampling"] == "log_sigma" and checkpoint["seed"] == SEED
+    assert checkpoint["params"]["model"]["hidden"] == [64, 16, 8]
+    assert checkpoint["model"]["encoder.net.0.weight"].shape == (64, 784)
+    summary = (tmp_path / "l" / "metrics.json").read_text()
+    assert '"sampling": "log_sigma"' in summary
+
+
 def test_same_seed_gives_bit_identical_checkpoints(small_mnist_root, tmp_path):
-    model_p, train_p = small_params()
+    setup = small_setup()
     for run in ("a", "b"):
         train_autoencoder(
             "vae",
             1.0,
-            model_p,
-            train_p,
+            setup,
+            SEED,
             small_mnist_root,
             tmp_path / run,
             tmp_path / f"live_{run}",
@@ -59,13 +74,10 @@ def test_same_seed_gives_bit_identical_checkpoints(small_mnist_root, tmp_path):
 
 
 def test_different_seed_gives_different_weights(small_mnist_root, tmp_path):
-    model_p, train_p = small_params(checkpoints=(1,))
+    setup = small_setup(checkpoints=(1,))
+    train_autoencoder("ae", None, setup, SEED, small_mnist_root, tmp_path / "a", tmp_path / "la")
     train_autoencoder(
-        "ae", None, model_p, train_p, small_mnist_root, tmp_path / "a", tmp_path / "la"
-    )
-    other = dataclasses.replace(train_p, seed=train_p.seed + 1)
-    train_autoencoder(
-        "ae", None, model_p, other, small_mnist_root, tmp_path / "b", tmp_path / "lb"
+        "ae", None, setup, SEED + 1, small_mnist_root, tmp_path / "b", tmp_path / "lb"
     )
     a = read_checkpoint(checkpoint_path(tmp_path / "a", 1))["model"]
     b = read_checkpoint(checkpoint_path(tmp_path / "b", 1))["model"]
@@ -99,10 +111,8 @@ def test_nan_loss_stops_at_once_and_names_where(tmp_path):
 
 
 def test_loading_a_checkpoint_of_another_shape_names_both(small_mnist_root, tmp_path):
-    model_p, train_p = small_params(checkpoints=(1,))
-    train_autoencoder(
-        "vae", 1.0, model_p, train_p, small_mnist_root, tmp_path / "m", tmp_path / "live"
-    )
+    setup = small_setup(checkpoints=(1,))
+    train_autoencoder("vae", 1.0, setup, SEED, small_mnist_root, tmp_path / "m", tmp_path / "live")
     path = checkpoint_path(tmp_path / "m", 1)
     with pytest.raises(CheckpointError) as error:
         load_into(VAE([64, 32], 2), read_checkpoint(path), path)

@@ -17,7 +17,6 @@ from vaelab.names import (
     classifier_path,
     classifier_target,
     kind_of,
-    train_target,
 )
 
 
@@ -31,11 +30,11 @@ def checkpoint_path(model_dir: Path | str, epoch: int) -> Path:
 
 
 def save_checkpoint(
-    path: Path | str, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int, **meta: Any
+    path: Path | str, model: nn.Module, optimizer_state: dict, epoch: int, **meta: Any
 ) -> None:
     state = {
         "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
+        "optimizer": optimizer_state,
         "epoch": epoch,
         **meta,
     }
@@ -80,21 +79,24 @@ def load_classifier(models: Path, seed: int) -> Classifier:
     return load_into(model, checkpoint, path).eval()
 
 
-def load_autoencoder(path: Path, beta: float | None, model_p: params.ModelParams) -> AE:
-    """The AE (β None) or a β-VAE in eval mode; refuses another kind or other model params."""
-    kind, target = kind_of(beta), train_target(beta)
-    checkpoint = read_checkpoint(path, f"dvc repro {target}")
+def load_autoencoder(
+    path: Path, beta: float | None, model_p: params.ModelParams, rebuild: str = "dvc repro"
+) -> AE:
+    """The AE (β None) or a β-VAE in eval mode; refuses another kind or other model params.
+    `rebuild` is the command an error tells the user to run."""
+    kind = kind_of(beta)
+    checkpoint = read_checkpoint(path, rebuild)
     if checkpoint.get("kind") != kind:
         raise CheckpointError(
-            f"{path} holds a {checkpoint.get('kind')!r} model, not {kind!r}; "
-            f"rerun `dvc repro {target}`"
+            f"{path} holds a {checkpoint.get('kind')!r} model, not {kind!r}; rerun `{rebuild}`"
         )
     trained_with = checkpoint.get("params", {}).get("model")
     if trained_with != params.as_dict(model_p):
         raise CheckpointError(
             f"{path} was trained with model params {trained_with}, but "
-            f"params.yaml now says {params.as_dict(model_p)}; rerun "
-            f"`dvc repro {target}`"
+            f"params.yaml now says {params.as_dict(model_p)}; rerun `{rebuild}`"
         )
-    model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim)
+    model = build_autoencoder(
+        kind, model_p.hidden, model_p.latent_dim, model_p.init, model_p.sampling
+    )
     return load_into(model, checkpoint, path).eval()

@@ -190,6 +190,8 @@ def evaluate_model(
     result: dict[str, Any] = {
         "kind": kind,
         "beta": beta,
+        # The rule z = μ + σ·ε was trained with; held-out metrics use the q it sampled from.
+        "sampling": model_p.sampling if kind == "vae" else None,
         "classifier_seeds": list(clf_p.seeds),
         "baseline_confidence": statistics.fmean(ref.baselines),
         f"baseline_confidence{BY_CLASSIFIER}": list(ref.baselines),

@@ -15,6 +15,12 @@ from vaelab.data.files import N_CLASSES, PIXELS
 # exp(±20) stays finite in float32 and no MNIST posterior needs a wider σ.
 LOGVAR_RANGE = (-20.0, 20.0)
 
+# How the encoder's second head s turns into the σ of z = μ + σ·ε. `log_var`: σ = e^(s/2),
+# the s the KL term reads. `log_sigma`: σ = eˢ, the mismatch in the code the study ran.
+SAMPLING_RULES = ("log_var", "log_sigma")
+# `torch`: nn.Linear's default. `glorot_uniform`: Keras's default (Glorot weights, zero bias).
+INITS = ("torch", "glorot_uniform")
+
 
 def mlp(sizes: Sequence[int], dropout: float = 0.0) -> nn.Sequential:
     """Linear layers with ReLU (and optional dropout) between them, none after the last."""
@@ -44,6 +50,7 @@ class AE(nn.Module):
     """Deterministic autoencoder: z = mu (the study's 'neural network' autoencoder)."""
 
     stochastic = False
+    sampling = "log_var"
 
     def __init__(self, hidden: Sequence[int], latent_dim: int) -> None:
         super().__init__()
@@ -70,9 +77,27 @@ class AE(nn.Module):
 
 
 class VAE(AE):
-    """Variational autoencoder: z = mu + sigma * eps, eps ~ N(0, I) (reparameterisation)."""
+    """Variational autoencoder: z = mu + sigma * eps, eps ~ N(0, I) (reparameterisation).
+
+    `encode` returns the log-variance of the q(z|x) it samples from: under `log_sigma` that is
+    2s, not the s the training objective's KL reads (`objective_logvar` undoes it).
+    """
 
     stochastic = True
+
+    def __init__(self, hidden: Sequence[int], latent_dim: int, sampling: str = "log_var") -> None:
+        super().__init__(hidden, latent_dim)
+        if sampling not in SAMPLING_RULES:
+            raise ValueError(f"unknown sampling rule {sampling!r}; expected {SAMPLING_RULES}")
+        self.sampling = sampling
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, s = self.encoder(x)
+        return mu, 2.0 * s if self.sampling == "log_sigma" else s
+
+    def objective_logvar(self, logvar: torch.Tensor) -> torch.Tensor:
+        """The s the training objective's KL term reads as log σ²."""
+        return 0.5 * logvar if self.sampling == "log_sigma" else logvar
 
     def latent(
         self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
@@ -115,9 +140,33 @@ class Classifier(nn.Module):
         return confidence, predicted, features
 
 
-def build_autoencoder(kind: str, hidden: Sequence[int], latent_dim: int) -> AE:
-    """`kind` is 'ae' or 'vae'."""
-    return {"ae": AE, "vae": VAE}[kind](hidden, latent_dim)
+def build_autoencoder(
+    kind: str,
+    hidden: Sequence[int],
+    latent_dim: int,
+    init: str = "torch",
+    sampling: str = "log_var",
+) -> AE:
+    """`kind` is 'ae' or 'vae'; `init` one of INITS, `sampling` one of SAMPLING_RULES."""
+    model = AE(hidden, latent_dim) if kind == "ae" else VAE(hidden, latent_dim, sampling)
+    if init == "glorot_uniform":
+        glorot_uniform_(model, latent_dim)
+    elif init != "torch":
+        raise ValueError(f"unknown init {init!r}; expected one of {INITS}")
+    return model
+
+
+@torch.no_grad()
+def glorot_uniform_(model: AE, latent_dim: int) -> None:
+    """Keras's defaults: Glorot-uniform weights and zero biases. The encoder's last layer is
+    Keras's two heads (μ and s) side by side, so each half gets its own fan-out."""
+    for layer in model.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    head = model.encoder.net[-1].weight
+    for half in (head[:latent_dim], head[latent_dim:]):
+        nn.init.xavier_uniform_(half)
 
 
 def forward_flops_per_image(model: nn.Module) -> int:

@@ -7,6 +7,7 @@ report stage does not depend on the training code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 # The figures stage's PNGs, in the study's order (per-epoch and per-half names are built below).
@@ -23,14 +24,14 @@ CONFIDENCE_FIGURES = (12, 13)
 CLASSIFIER = "classifier"  # a digit classifier's kind in its checkpoint
 DOWNLOAD_TARGET = "download"
 CLASSIFIER_TARGET = "train_classifier"  # every seed of the ensemble: train_classifier@<seed>
-FIGURES_TARGET = "figures"
+FIGURES_TARGET = "figures"  # one per setup: figures@<setup>
 EXPLORER_TARGET = "explorer"
 EXPLORER_PAGE = "explorer.html"  # beside report/README.md
 
 # Summaries under metrics/: of the download, the classifier, the figures stage, and of each
 # training run (dvclive's summary in its folder).
 DATA_SUMMARY = "data.json"
-FIGURES_NUMBERS = "figures.json"
+CLAIMS_SUMMARY = "claims.json"  # every claim's numbers, interval and verdict, per setup
 EXPLORER_SUMMARY = "explorer.json"
 TRAIN_SUMMARY = "metrics.json"
 RUNTIME_REPORT = "runtime.md"  # beside report/README.md: what differs between machines
@@ -42,6 +43,40 @@ BY_CLASSIFIER = "_by_classifier"
 # The CSV tables the figures stage writes for `dvc plots`.
 RATE_DISTORTION_CSV = "rate_distortion.csv"
 CONFIDENCE_CSV = "confidence.csv"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One setup trained with one seed. Its models live in models/<setup>/seed_<seed>/ and
+    its metrics in metrics/<setup>/seed_<seed>/, each laid out as for a single run."""
+
+    setup: str
+    seed: int
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.setup) / f"seed_{self.seed}"
+
+    def models(self, models: Path) -> Path:
+        return models / self.folder
+
+    def metrics(self, metrics: Path) -> Path:
+        return metrics / RUNS / self.folder
+
+    def label(self) -> str:
+        return f"{self.setup}, seed {self.seed}"
+
+
+RUNS = "runs"  # metrics/runs/<setup>/seed_<seed>/{train,eval,runtime}
+
+
+def figures_numbers_path(metrics: Path, setup: str) -> Path:
+    """metrics/figures/<setup>.json: what the figures stage measured while drawing."""
+    return metrics / "figures" / f"{setup}.json"
+
+
+def figures_target(setup: str) -> str:
+    return f"{FIGURES_TARGET}@{setup}"
 
 
 def classifier_name(seed: int) -> str:
@@ -88,22 +123,25 @@ def checkpoint_file(epoch: int) -> str:
     return f"{epoch_key(epoch)}.pt"
 
 
-def _stage_suffix(beta: float | None) -> str:
-    return "ae" if beta is None else f"vae@{beta_tag(beta)}"
+def _stage_suffix(beta: float | None, run: Run) -> str:
+    """DVC's matrix names: ae@<setup>-<seed> and vae@<setup>-<β>-<seed>."""
+    if beta is None:
+        return f"ae@{run.setup}-{run.seed}"
+    return f"vae@{run.setup}-{beta_tag(beta)}-{run.seed}"
 
 
-def train_target(beta: float | None) -> str:
+def train_target(beta: float | None, run: Run) -> str:
     """The `dvc repro` target that makes a model's checkpoints."""
-    return f"train_{_stage_suffix(beta)}"
+    return f"train_{_stage_suffix(beta, run)}"
 
 
-def eval_target(beta: float | None) -> str:
+def eval_target(beta: float | None, run: Run) -> str:
     """The `dvc repro` target that writes a model's metrics/eval JSON."""
-    return f"evaluate_{_stage_suffix(beta)}"
+    return f"evaluate_{_stage_suffix(beta, run)}"
 
 
 def model_dir(models: Path, beta: float | None) -> Path:
-    """models/ae or models/vae/beta_<β>: where a model's checkpoints live."""
+    """<run's models>/ae or …/vae/beta_<β>: where a model's checkpoints live."""
     return models / "ae" if beta is None else models / "vae" / f"beta_{beta_tag(beta)}"
 
 

@@ -108,19 +108,7 @@ def kl_shares(recon: float, kl: float, beta: float) -> dict[str, float]:
     }
 
 
-# Adapters: what the training loop calls, objective(model, x, labels) -> {"loss": …, …}.
-
-
-def autoencoder_objective(kind: str, beta: float | None, likelihood: Likelihood):
-    """The training loop's objective(model, x, labels) for the AE (kind 'ae') or a β-VAE."""
-
-    def objective(model, x, _labels):
-        logits, mu, logvar = model(x)
-        if kind == "ae":
-            return autoencoder_terms(logits, x, likelihood)
-        return beta_vae_terms(logits, x, mu, logvar, beta, likelihood)
-
-    return objective
+# The autograd loop's objective(model, x, labels) -> {"loss": …, …}: the classifier's.
 
 
 def classifier_objective(model, x, labels):

@@ -7,6 +7,7 @@ An error names the file, the key, the value and the rule, so it can be fixed at 
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ class ModelParams:
     latent_dim: int = _field(gt=0)
     likelihood: str = _field(choices=("gaussian", "bernoulli"))
     gaussian_variance: float = _field(gt=0)
+    init: str = _field(choices=("torch", "glorot_uniform"))  # vaelab.models.INITS
+    sampling: str = _field(choices=("log_var", "log_sigma"))  # vaelab.models.SAMPLING_RULES
 
     def check(self, where: str) -> None:
         _require(len(self.hidden) > 0, where, "hidden", self.hidden, "at least one hidden layer")
@@ -67,9 +70,11 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class TrainParams:
-    seed: int = _field(ge=0)
+    # One training run per seed (and setup and model); the stage name carries the seed.
+    seeds: tuple[int, ...] = _field(ge=0)
     batch_size: int = _field(gt=0)
     lr: float = _field(gt=0, le=1)
+    adam_eps: float = _field(gt=0, le=1)
     checkpoints: tuple[int, ...] = _field(ge=1)
     # Concrete values, never "auto" or "all cores": DVC hashes what is written, so what is
     # written must be what runs (the thread count changes how sums are split, hence the bits).
@@ -82,6 +87,14 @@ class TrainParams:
         return self.checkpoints[-1]
 
     def check(self, where: str) -> None:
+        _require(len(self.seeds) > 0, where, "seeds", self.seeds, "list at least one seed")
+        _require(
+            len(set(self.seeds)) == len(self.seeds),
+            where,
+            "seeds",
+            self.seeds,
+            "each seed at most once (a repeated seed trains the same model twice)",
+        )
         ok = len(self.checkpoints) > 0 and list(self.checkpoints) == sorted(set(self.checkpoints))
         _require(
             ok,
@@ -166,6 +179,7 @@ class FiguresParams:
 class ExplorerParams:
     """What report/explorer.html carries: every model-checkpoint it offers is inlined."""
 
+    setup: str = _field()
     betas: tuple[float, ...] = _field(ge=0)
     autoencoder: bool = _field()
     checkpoints: tuple[int, ...] = _field(ge=1)
@@ -192,6 +206,67 @@ class ExplorerParams:
             self.interpolate,
             "two test-set indices: the ends of the interpolation strip",
         )
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One network-and-training configuration: `model` and `train` with its overrides."""
+
+    name: str
+    model: ModelParams
+    train: TrainParams
+
+
+# What a setup may override: any key of `model` or `train` but the ones every setup shares,
+# because the stages' matrix and the figures are built over them.
+SETUP_SECTIONS = ("model", "train")
+SHARED_TRAIN_KEYS = ("seeds", "checkpoints")
+SETUP_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def parse_setups(raw: Any, model: dict, train: dict, path: Path | str) -> dict[str, Setup]:
+    """`setups:` as {name: Setup}; each override is validated as the section it overrides."""
+    where = f"{path}: setups"
+    if not isinstance(raw, dict) or not raw:
+        raise ParamsError(f"{where} = {raw!r}; expected a mapping of at least one setup")
+    setups = {}
+    for name, overrides in raw.items():
+        if not isinstance(name, str) or not SETUP_NAME.fullmatch(name):
+            raise ParamsError(
+                f"{where}.{name!r}: a setup name is lower-case letters, digits and _, starting "
+                "with a letter (it names stages and folders)"
+            )
+        overrides = overrides or {}
+        if not isinstance(overrides, dict):
+            raise ParamsError(f"{where}.{name} = {overrides!r}; expected a mapping")
+        unknown = sorted(set(overrides) - set(SETUP_SECTIONS))
+        if unknown:
+            raise ParamsError(
+                f"{where}.{name}.{unknown[0]}: a setup overrides only "
+                f"{' and '.join(SETUP_SECTIONS)}"
+            )
+        merged = {}
+        for section, base in (("model", model), ("train", train)):
+            changes = overrides.get(section) or {}
+            if not isinstance(changes, dict):
+                raise ParamsError(f"{where}.{name}.{section} = {changes!r}; expected a mapping")
+            fields = [f.name for f in dataclasses.fields(SECTIONS[section])]
+            for key in changes:
+                if key not in fields:
+                    raise ParamsError(
+                        f"{where}.{name}.{section}.{key}: unknown key; a setup overrides keys "
+                        f"of {section}: {', '.join(fields)}"
+                    )
+                if section == "train" and key in SHARED_TRAIN_KEYS:
+                    raise ParamsError(
+                        f"{where}.{name}.train.{key}: every setup shares train.{key}; set it "
+                        "in the train section"
+                    )
+            merged[section] = parse_section(
+                section, {**base, **changes}, path, where=f"{where}.{name}.{section}"
+            )
+        setups[name] = Setup(name, merged["model"], merged["train"])
+    return setups
 
 
 SECTIONS: dict[str, type] = {
@@ -263,10 +338,12 @@ def _coerce(value: Any, hint: Any, rule: dict[str, Any], where: str) -> Any:
     return coerced
 
 
-def parse_section(name: str, raw: Any, path: Path | str = DEFAULT_PATH) -> Any:
+def parse_section(
+    name: str, raw: Any, path: Path | str = DEFAULT_PATH, where: str | None = None
+) -> Any:
     """Validate one section's mapping into its frozen dataclass."""
     cls = SECTIONS[name]
-    where = f"{path}: {name}"
+    where = where or f"{path}: {name}"
     if not isinstance(raw, dict):
         raise ParamsError(f"{where} = {raw!r}; expected a mapping of settings")
     hints = typing.get_type_hints(cls)
@@ -297,10 +374,10 @@ def read_yaml(path: Path | str = DEFAULT_PATH) -> dict[str, Any]:
         raise ParamsError(_yaml_problem(path, error)) from None
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of sections")
-    unknown = sorted(set(raw) - set(SECTIONS))
+    unknown = sorted(set(raw) - {*SECTIONS, "setups"})
     if unknown:
         raise ParamsError(
-            f"{path}: {unknown[0]}: unknown section; expected one of {', '.join(SECTIONS)}"
+            f"{path}: {unknown[0]}: unknown section; expected one of {', '.join(SECTIONS)}, setups"
         )
     return raw
 
@@ -330,6 +407,11 @@ def _check_across(sections: dict[str, Any], path: Path | str) -> None:
             "(figures 10–13 split them in halves)"
         )
     explorer, train = sections["explorer"], sections["train"]
+    if explorer.setup not in sections["setups"]:
+        raise ParamsError(
+            f"{path}: explorer.setup = {explorer.setup!r}; expected one of the setups: "
+            f"{', '.join(sections['setups'])}"
+        )
     for key, offered, trained in (
         ("betas", explorer.betas, vae.betas),
         ("checkpoints", explorer.checkpoints, train.checkpoints),
@@ -342,11 +424,15 @@ def _check_across(sections: dict[str, Any], path: Path | str) -> None:
                 f"{_show(trained)} does not make them; add them to {source} or remove them "
                 f"from explorer.{key}"
             )
-    if model.latent_dim < 2:
-        raise ParamsError(
-            f"{path}: model.latent_dim = {model.latent_dim}; the figures draw a latent plane "
-            "and need at least 2"
-        )
+    for where, latent_dim in (
+        ("model", model.latent_dim),
+        *((f"setups.{s.name}.model", s.model.latent_dim) for s in sections["setups"].values()),
+    ):
+        if latent_dim < 2:
+            raise ParamsError(
+                f"{path}: {where}.latent_dim = {latent_dim}; the figures draw a latent plane "
+                "and need at least 2"
+            )
 
 
 def load(*names: str, path: Path | str = DEFAULT_PATH) -> Any:
@@ -356,13 +442,24 @@ def load(*names: str, path: Path | str = DEFAULT_PATH) -> Any:
     for: a stage fails on a bad params.yaml before it does any work.
     """
     raw = read_yaml(path)
-    for name in SECTIONS:
+    for name in [*SECTIONS, "setups"]:
         if name not in raw:
             raise ParamsError(f"{path}: {name}: missing section")
-    sections = {name: parse_section(name, raw[name], path) for name in SECTIONS}
+    sections: dict[str, Any] = {name: parse_section(name, raw[name], path) for name in SECTIONS}
+    sections["setups"] = parse_setups(raw["setups"], raw["model"], raw["train"], path)
     _check_across(sections, path)
     chosen = [sections[name] for name in names]
     return chosen[0] if len(chosen) == 1 else tuple(chosen)
+
+
+def load_setup(name: str, path: Path | str = DEFAULT_PATH) -> Setup:
+    """One setup's model and train params, after validating the whole file."""
+    setups = load("setups", path=path)
+    if name not in setups:
+        raise ParamsError(
+            f"{path}: setups.{name}: no such setup; expected one of {', '.join(setups)}"
+        )
+    return setups[name]
 
 
 def as_dict(section: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The study's training runs: the classifier baseline, the autoencoder and one VAE per β.
 
-Each run builds its model from params, trains it with `vaelab.train.fit`, logs every epoch
-through dvclive and writes checkpoints; stage scripts only parse paths and call these.
+Each run builds its model from params, trains it (`vaelab.train`), logs every epoch through
+dvclive and writes checkpoints; stage scripts only parse paths and call these.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dvclive import Live
 from vaelab import objectives, params
 from vaelab.checkpoints import checkpoint_path, save_checkpoint
 from vaelab.data.mnist import load_mnist
+from vaelab.explicit_step import AdamSettings, ExplicitStep
 from vaelab.io import atomic_dir
 from vaelab.models import Classifier, build_autoencoder
 from vaelab.names import CLASSIFIER, classifier_name, model_name
@@ -25,7 +26,7 @@ from vaelab.runtime import (
     set_threads,
     settings_environment,
 )
-from vaelab.train import FitSettings, fit
+from vaelab.train import FitSettings, fit, fit_explicit
 
 
 def _prepare(seed: int, train_p: params.TrainParams) -> torch.device:
@@ -65,37 +66,50 @@ def _finish(live: Live, result, device: torch.device) -> None:
     live.end()
 
 
+def setup_params(setup: params.Setup) -> dict[str, Any]:
+    """The params one run of a setup was trained with, as saved in its checkpoints: the
+    setup's model and train, less the seed list (the run's own seed is saved beside them)."""
+    train = {k: v for k, v in params.as_dict(setup.train).items() if k != "seeds"}
+    return {"setup": setup.name, "model": params.as_dict(setup.model), "train": train}
+
+
 def train_autoencoder(
     kind: str,
     beta: float | None,
-    model_p: params.ModelParams,
-    train_p: params.TrainParams,
+    setup: params.Setup,
+    seed: int,
     data_root: Path,
     model_dir: Path,
     live_dir: Path,
 ) -> dict[str, Any]:
-    """Train the AE (kind='ae', beta None) or a β-VAE; checkpoint at `train.checkpoints`."""
-    device = _prepare(train_p.seed, train_p)
+    """Train the AE (kind='ae', beta None) or a β-VAE of `setup` with `seed`; checkpoint at
+    `train.checkpoints`."""
+    model_p, train_p = setup.model, setup.train
+    device = _prepare(seed, train_p)
     train, test = _load_data(data_root, device)
-    model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim).to(device)
+    model = build_autoencoder(
+        kind, model_p.hidden, model_p.latent_dim, model_p.init, model_p.sampling
+    ).to(device)
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
-    name = model_name(beta)
+    step = ExplicitStep(model, beta, likelihood, AdamSettings(train_p.lr, train_p.adam_eps))
     settings = FitSettings(
         epochs=train_p.epochs,
         batch_size=train_p.batch_size,
         lr=train_p.lr,
-        seed=train_p.seed,
-        label=name,
+        seed=seed,
+        label=f"{setup.name} {model_name(beta)} seed {seed}",
     )
     meta = {
         "kind": kind,
         "beta": beta,
+        "seed": seed,
+        "sampling": model_p.sampling if kind == "vae" else None,
         "environment": settings_environment(device),
-        "params": {"model": params.as_dict(model_p), "train": params.as_dict(train_p)},
+        "params": setup_params(setup),
     }
     live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
 
-    def on_epoch_end(epoch: int, metrics: dict[str, float], optimizer) -> None:
+    def on_epoch_end(epoch: int, metrics: dict[str, float], adam_state: dict) -> None:
         if kind == "vae":
             for split in ("train", "test"):
                 shares = objectives.kl_shares(
@@ -104,18 +118,14 @@ def train_autoencoder(
                 metrics |= {f"{split}/{k}": v for k, v in shares.items()}
         _log_epoch(live, epoch, metrics)
         if epoch in train_p.checkpoints:
-            save_checkpoint(checkpoint_path(staging, epoch), model, optimizer, epoch, **meta)
+            step.write_to(model)
+            save_checkpoint(checkpoint_path(staging, epoch), model, adam_state, epoch, **meta)
 
     # Checkpoints go to a temporary folder that becomes `model_dir` only when all are written.
     with atomic_dir(model_dir) as staging:
-        result = fit(
-            model,
-            objectives.autoencoder_objective(kind, beta, likelihood),
-            train,
-            test,
-            settings,
-            on_epoch_end,
-        )
+        result = fit_explicit(step, train[0], test[0], settings, on_epoch_end)
+    live.summary["seed"] = seed
+    live.summary["sampling"] = meta["sampling"]
     _finish(live, result, device)
     return {"images_per_s": result.images_per_second, "train_seconds": result.train_seconds}
 
@@ -161,7 +171,7 @@ def train_classifier(
     save_checkpoint(
         model_path,
         model,
-        result.optimizer,
+        result.optimizer.state_dict(),
         clf_p.epochs,
         kind=CLASSIFIER,
         seed=seed,

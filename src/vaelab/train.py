@@ -1,7 +1,8 @@
-"""One training loop for the autoencoder, the VAEs and the classifier.
+"""The training loops: `fit` (autograd) for the classifier, `fit_explicit` for the
+autoencoder and the VAEs, whose steps `vaelab.explicit_step` writes out.
 
-A model kind differs only in its `objective(model, x, y) -> {"loss": ..., ...}` (batch means
-from `vaelab.objectives`); the loop owns Adam, shuffling, progress, NaN checks and per-epoch
+`fit`'s model kinds differ only in their `objective(model, x, y) -> {"loss": ..., ...}` (batch
+means from `vaelab.objectives`). Both loops own shuffling, progress, NaN checks and per-epoch
 test metrics.
 """
 
@@ -18,9 +19,10 @@ from torch import nn
 from tqdm import tqdm
 
 from vaelab.data.mnist import iterate_batches
+from vaelab.explicit_step import ExplicitStep
 
 Objective = Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
-EpochHook = Callable[[int, dict[str, float], torch.optim.Optimizer], None]
+EpochHook = Callable[[int, dict[str, float], dict], None]  # (epoch, metrics, optimizer state)
 
 
 class TrainingDivergedError(RuntimeError):
@@ -44,19 +46,19 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
     train_seconds: float = 0.0
     images_seen: int = 0
-    optimizer: torch.optim.Optimizer | None = None
+    optimizer: torch.optim.Optimizer | None = None  # `fit`'s; `fit_explicit` has its own
 
     @property
     def images_per_second(self) -> float:
         return self.images_seen / self.train_seconds if self.train_seconds else 0.0
 
 
-def _check_finite(terms: dict[str, float], settings: FitSettings, epoch: int, step: int) -> None:
+def _check_finite(terms: dict[str, float], settings: FitSettings, epoch: int, step: str) -> None:
     bad = {k: v for k, v in terms.items() if not math.isfinite(v)}
     if bad:
         raise TrainingDivergedError(
             f"{settings.label}: {', '.join(f'{k} = {v}' for k, v in bad.items())} at epoch "
-            f"{epoch}, step {step}; no checkpoint was written for this epoch. "
+            f"{epoch}, {step}; no checkpoint was written for this epoch. "
             f"Try a lower train.lr (now {settings.lr})."
         )
 
@@ -104,7 +106,7 @@ def _train_epoch(
         optimizer.step()
         detached = torch.stack([t.detach() for t in terms.values()])
         values = dict(zip(terms, detached.tolist(), strict=True))
-        _check_finite(values, settings, epoch, step)
+        _check_finite(values, settings, epoch, f"step {step}")
         for key, value in zip(terms, detached * len(xb), strict=True):
             sums[key] = sums.get(key, 0.0) + value
         progress.update(len(xb))
@@ -149,5 +151,82 @@ def fit(
             flush=True,
         )
         if on_epoch_end is not None:
-            on_epoch_end(epoch, metrics, optimizer)
+            on_epoch_end(epoch, metrics, optimizer.state_dict())
+    return result
+
+
+def _progress(settings: FitSettings, epoch: int, total: int) -> tqdm:
+    return tqdm(
+        total=total,
+        unit="img",
+        unit_scale=True,
+        leave=False,
+        desc=f"{settings.label} epoch {epoch}",
+        disable=not sys.stderr.isatty(),
+    )
+
+
+def _explicit_epoch(
+    step: ExplicitStep,
+    train_x: torch.Tensor,
+    generator: torch.Generator,
+    settings: FitSettings,
+    epoch: int,
+) -> tuple[dict[str, float], float]:
+    """One shuffled pass. The epoch's order and ε are drawn up front and the batch sums stay
+    on the device: the loop itself never waits for a value (one sync, at the end)."""
+    n = len(train_x)
+    order = torch.randperm(n, generator=generator).to(train_x.device)
+    noise = step.noise(n, generator, train_x.device)
+    x = train_x[order]
+    progress = _progress(settings, epoch, n)
+    start = time.perf_counter()
+    sums, keys = None, ()
+    for first in range(0, n, settings.batch_size):
+        last = min(first + settings.batch_size, n)
+        eps = None if noise is None else noise[first:last]
+        terms = step.step(x[first:last], eps)
+        stacked = torch.stack(tuple(terms.values())) * (last - first)
+        sums, keys = (stacked, tuple(terms)) if sums is None else (sums.add_(stacked), keys)
+        if first % (100 * settings.batch_size) == 0:
+            progress.update(min(100 * settings.batch_size, n - first))
+    values = dict(zip(keys, (total / n for total in sums.tolist()), strict=True))
+    seconds = time.perf_counter() - start
+    progress.close()
+    _check_finite(values, settings, epoch, "a step of this epoch")
+    return values, seconds
+
+
+def fit_explicit(
+    step: ExplicitStep,
+    train_x: torch.Tensor,
+    test_x: torch.Tensor,
+    settings: FitSettings,
+    on_epoch_end: EpochHook | None = None,
+) -> FitResult:
+    """Train with `step` for `settings.epochs`; call `on_epoch_end(epoch, metrics, adam)`.
+
+    One generator seeded from `settings.seed` draws each epoch's order, then its ε; the test
+    terms use their own generator, the same every epoch, so they never shift training.
+    """
+    generator = torch.Generator().manual_seed(settings.seed)
+    result = FitResult()
+    for epoch in range(1, settings.epochs + 1):
+        train_terms, seconds = _explicit_epoch(step, train_x, generator, settings, epoch)
+        test_generator = torch.Generator().manual_seed(settings.seed)
+        test_terms = step.evaluate(test_x, settings.eval_batch_size, test_generator)
+        result.train_seconds += seconds
+        result.images_seen += len(train_x)
+        metrics = {f"train/{k}": v for k, v in train_terms.items()}
+        metrics |= {f"test/{k}": v for k, v in test_terms.items()}
+        metrics["images_per_s"] = len(train_x) / seconds
+        result.history.append({"epoch": epoch, **metrics})
+        print(
+            f"{settings.label} epoch {epoch}/{settings.epochs}: train loss "
+            f"{train_terms['loss']:.3f}, test loss {test_terms['loss']:.3f}, "
+            f"{metrics['images_per_s']:.0f} img/s",
+            flush=True,
+        )
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, metrics, step.optimizer_state())
     return result

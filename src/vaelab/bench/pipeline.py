@@ -21,19 +21,22 @@ import yaml
 
 from vaelab.io import read_json
 from vaelab.names import (
-    CLASSIFIER,
-    FIGURES_NUMBERS,
     TRAIN_SUMMARY,
+    Run,
+    classifier_name,
+    eval_target,
+    figures_numbers_path,
     model_name,
     runtime_path,
     train_dir,
+    train_target,
 )
 
 GIT_USER = ["-c", "user.name=vaelab-bench", "-c", "user.email=bench@localhost"]
 
 
 @dataclass(frozen=True)
-class Run:
+class Done:
     seconds: float
     stages: tuple[str, ...]
 
@@ -54,14 +57,14 @@ class Clone:
             raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr}")
         return done.stdout
 
-    def run(self, *args: str) -> Run:
+    def run(self, *args: str) -> Done:
         """Run a command to completion; its wall time and the DVC stages it ran."""
         start = time.perf_counter()
         stdout = self.output(*args)
         stages = tuple(
             line.split("'")[1] for line in stdout.splitlines() if line.startswith("Running stage")
         )
-        return Run(time.perf_counter() - start, stages)
+        return Done(time.perf_counter() - start, stages)
 
     def set_params(self, **changes: Any) -> None:
         """Set dotted keys in the clone's params.yaml (comments are lost: the clone is ours)."""
@@ -73,30 +76,55 @@ class Clone:
         path.write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
-def _training_seconds(metrics: Path, betas: list[float]) -> float:
+@dataclass(frozen=True)
+class Study:
+    """What the clone's params.yaml runs: every (setup, seed) run, β and classifier."""
+
+    runs: tuple[Run, ...]
+    betas: list  # as written (5, not 5.0): stage names like train_vae@study-5-42 come from it
+    classifier_seeds: list[int]
+
+    @classmethod
+    def read(cls, path: Path) -> Study:
+        raw = yaml.safe_load(path.read_text())
+        seeds = raw["train"]["seeds"]
+        runs = tuple(Run(setup, seed) for setup in raw["setups"] for seed in seeds)
+        return cls(runs, raw["vae"]["betas"], raw["classifier"]["seeds"])
+
+
+def _training_seconds(metrics: Path, study: Study) -> float:
     """Seconds spent in training steps (dvclive summaries) of every model of the study."""
-    names = [CLASSIFIER, *(model_name(b) for b in [None, *betas])]
-    return sum(read_json(train_dir(metrics, n) / TRAIN_SUMMARY)["train_seconds"] for n in names)
+    paths = [train_dir(metrics, classifier_name(s)) for s in study.classifier_seeds]
+    paths += [
+        train_dir(run.metrics(metrics), model_name(b))
+        for run in study.runs
+        for b in [None, *study.betas]
+    ]
+    return sum(read_json(path / TRAIN_SUMMARY)["train_seconds"] for path in paths)
 
 
-def _evaluate_seconds(metrics: Path, betas: list[float]) -> float:
-    return sum(read_json(runtime_path(metrics, b))["seconds"] for b in [None, *betas])
+def _evaluate_seconds(metrics: Path, study: Study) -> float:
+    return sum(
+        read_json(runtime_path(run.metrics(metrics), b))["seconds"]
+        for run in study.runs
+        for b in [None, *study.betas]
+    )
 
 
-def _sweep(clone: Clone, betas: list[float], new_betas: list[float], workers: int) -> float:
+def _sweep(clone: Clone, study: Study, new_betas: list[float], workers: int) -> float:
     """Wall seconds for `dvc queue` to train one new β per experiment with `workers` workers.
 
     Each worker gets cores // workers torch threads so the workers do not oversubscribe. The
     thread count is a dependency of every stage that reads it, so each experiment targets only
-    its `train_vae@β` (upstream of it is `download` alone): the sweep times the training, not a
-    retraining of the other models at another thread count.
+    its first run's `train_vae@<setup>-β-<seed>` (upstream of it is `download` alone): the
+    sweep times the training, not a retraining of the other models at another thread count.
     """
     threads = max(1, len(os.sched_getaffinity(0)) // workers)
     for beta in new_betas:
         clone.run(
             "dvc", "exp", "run", "--queue",
-            "-S", f"vae.betas={[*betas, beta]}", "-S", f"train.threads={threads}",
-            f"train_vae@{beta}",
+            "-S", f"vae.betas={[*study.betas, beta]}", "-S", f"train.threads={threads}",
+            train_target(float(beta), study.runs[0]),
         )  # fmt: skip
     start = time.perf_counter()
     clone.run("dvc", "queue", "start", "-j", str(workers))
@@ -116,19 +144,21 @@ def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, An
     """Every pipeline row of the benchmark; minutes, since it runs the whole study."""
     with tempfile.TemporaryDirectory(prefix="vaelab-bench-") as folder:
         clone = Clone(repo, Path(folder))
-        # As written (5, not params.load's 5.0): stage names like train_vae@5 come from it.
-        betas = yaml.safe_load((clone.path / "params.yaml").read_text())["vae"]["betas"]
+        study = Study.read(clone.path / "params.yaml")
         full = clone.run("dvc", "repro")
         metrics = clone.path / "metrics"
-        training = _training_seconds(metrics, betas)
+        training = _training_seconds(metrics, study)
         noop = clone.run("dvc", "repro")
         clone.run("git", *GIT_USER, "commit", "-qam", "bench: the full run")
-        figures_seconds = read_json(metrics / FIGURES_NUMBERS)["seconds"]
-        evaluate_seconds = _evaluate_seconds(metrics, betas)
+        setups = {run.setup for run in study.runs}
+        figures_seconds = sum(
+            read_json(figures_numbers_path(metrics, setup))["seconds"] for setup in setups
+        )
+        evaluate_seconds = _evaluate_seconds(metrics, study)
 
-        new_beta = 2
-        clone.set_params(**{"vae.betas": [*betas, new_beta]})
-        own = clone.run("dvc", "repro", f"evaluate_vae@{new_beta}")
+        new_beta = 2  # trained and evaluated by every setup, with every seed
+        clone.set_params(**{"vae.betas": [*study.betas, new_beta]})
+        own = clone.run("dvc", "repro", *(eval_target(float(new_beta), run) for run in study.runs))
         rest = clone.run("dvc", "repro")
         clone.run("git", "checkout", "-q", "--", ".")
 
@@ -136,7 +166,7 @@ def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, An
         sweep_betas = iter([3, 4, 6, 7, 8, 9, 11, 12])
         for workers in sweep_workers:
             new = [next(sweep_betas) for _ in range(4)]
-            sweeps[workers] = _sweep(clone, betas, new, workers)
+            sweeps[workers] = _sweep(clone, study, new, workers)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     one, two = sweep_workers
     return {

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from vaelab import objectives, params
-from vaelab.bench import explorer, pipeline
+from vaelab.bench import explorer, pipeline, small_batch
 from vaelab.bench.training import (
     check_raw_data,
     fit_epochs,
@@ -35,9 +35,14 @@ REPO = Path(__file__).resolve().parents[3]
 BETA = 1.0  # the study's VAE
 
 
+WIDE = "wide"  # the setup whose large batches the DataLoader comparison uses
+
+
 def training_rows(data_root: Path, epochs: int) -> dict[str, Any]:
-    """Our loop vs the naive loop on the default VAE and batch size, and the peak they share."""
-    model_p, train_p, eval_p = params.load("model", "train", "eval")
+    """Our loop vs the naive loop on the wide setup's VAE and batch, and the peak they share."""
+    eval_p = params.load("eval")
+    setup = params.load_setup(WIDE)
+    model_p, train_p = setup.model, setup.train
     set_threads(train_p.threads)
     device = resolve_device(train_p.device)
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
@@ -45,8 +50,11 @@ def training_rows(data_root: Path, epochs: int) -> dict[str, Any]:
     train_x, test_x = train.flat_float().to(device), test.flat_float().to(device)
 
     def new_model():
-        seed_everything(train_p.seed)
-        return build_autoencoder("vae", model_p.hidden, model_p.latent_dim).to(device)
+        seed_everything(train_p.seeds[0])
+        model = build_autoencoder(
+            "vae", model_p.hidden, model_p.latent_dim, model_p.init, model_p.sampling
+        )
+        return model.to(device)
 
     peak = peak_matmul_flops(device=str(device))
     ours = fit_epochs(
@@ -82,7 +90,8 @@ def training_rows(data_root: Path, epochs: int) -> dict[str, Any]:
 
 ROWS = (
     ("peak float32 matmul (GFLOP/s)", "peak_matmul_gflops", "{:.1f}"),
-    ("training, our loop (img/s)", "ours_images_per_s", "{:.0f}"),
+    *small_batch.ROWS,
+    ("wide setup: training, our loop (img/s)", "ours_images_per_s", "{:.0f}"),
     ("training, DataLoader loop (img/s)", "naive_images_per_s", "{:.0f}"),
     ("  speedup (target ≥ 2.0×)", "speedup_vs_naive", "{:.2f}×"),
     ("  epoch-1 loss, ours / naive", ("ours_epoch1_loss", "naive_epoch1_loss"), "{:.2f} / {:.2f}"),
@@ -140,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_raw_data(str(args.data))
         result = training_rows(args.data, args.epochs)
+        result |= small_batch.measure(args.data)
     except (FileNotFoundError, params.ParamsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -21,6 +21,7 @@ from vaelab.figures.primitives import save_figure
 from vaelab.io import read_json
 from vaelab.models import AE
 from vaelab.names import (
+    Run,
     beta_tag,
     curve_path,
     epoch_key,
@@ -43,8 +44,9 @@ class FiguresError(RuntimeError):
 class Inputs:
     """Loads each checkpoint, metrics file and curve once, checking it fits the params."""
 
-    models: Path
-    metrics: Path
+    models: Path  # the run's: models/<setup>/seed_<seed>
+    metrics: Path  # the run's: metrics/runs/<setup>/seed_<seed>
+    run: Run
     model_p: params.ModelParams
     checkpoints: tuple[int, ...]
     vae_betas: tuple[float, ...]
@@ -52,7 +54,7 @@ class Inputs:
     _evaluations: dict[float | None, dict[str, Any]] = field(default_factory=dict)
 
     def _require_trained(self, beta: float | None) -> None:
-        target = train_target(beta)
+        target = train_target(beta, self.run)
         if beta is not None and beta not in self.vae_betas:
             raise FiguresError(
                 f"figures need the β = {beta_tag(beta)} VAE, but vae.betas = "
@@ -71,9 +73,11 @@ class Inputs:
         if (beta, epoch) not in self._models:
             self._require_trained(beta)
             path = checkpoint_path(model_dir(self.models, beta), epoch)
-            target = train_target(beta)
+            target = train_target(beta, self.run)
             _check_meta(read_checkpoint(path, f"dvc repro {target}"), path, beta, epoch, target)
-            self._models[beta, epoch] = load_autoencoder(path, beta, self.model_p)
+            self._models[beta, epoch] = load_autoencoder(
+                path, beta, self.model_p, f"dvc repro {target}"
+            )
         return self._models[beta, epoch]
 
     def evaluation(self, beta: float | None) -> dict[str, Any]:
@@ -82,14 +86,16 @@ class Inputs:
             self._require_trained(beta)
             path = eval_path(self.metrics, beta)
             if not path.exists():
-                raise FiguresError(f"{path} not found; run `dvc repro {eval_target(beta)}`")
+                raise FiguresError(
+                    f"{path} not found; run `dvc repro {eval_target(beta, self.run)}`"
+                )
             result = read_json(path)
             missing = [e for e in self.checkpoints if epoch_key(e) not in result]
             if missing or result.get("beta") != beta:
                 raise FiguresError(
                     f"{path} has β {result.get('beta')} and lacks epochs "
                     f"{missing} of train.checkpoints = {list(self.checkpoints)}"
-                    f"; rerun `dvc repro {eval_target(beta)}`"
+                    f"; rerun `dvc repro {eval_target(beta, self.run)}`"
                 )
             self._evaluations[beta] = result
         return self._evaluations[beta]
@@ -101,13 +107,15 @@ class Inputs:
         for name in VAE_CURVES:
             path = curve_path(self.metrics, model_name(beta), "test", name)
             if not path.exists():
-                raise FiguresError(f"{path} not found; run `dvc repro {train_target(beta)}`")
+                raise FiguresError(
+                    f"{path} not found; run `dvc repro {train_target(beta, self.run)}`"
+                )
             columns[name] = pd.read_csv(path, sep="\t").set_index("step")[name]
         table = pd.DataFrame(columns).rename_axis("epoch")
         if table.index.max() < self.checkpoints[-1]:
             raise FiguresError(
                 f"{path.parent} logs {table.index.max()} epochs, not "
-                f"{self.checkpoints[-1]}; rerun `dvc repro {train_target(beta)}`"
+                f"{self.checkpoints[-1]}; rerun `dvc repro {train_target(beta, self.run)}`"
             )
         return table
 

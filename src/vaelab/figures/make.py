@@ -35,6 +35,7 @@ from vaelab.figures.primitives import figure_style
 from vaelab.names import (
     CONFIDENCE_FIGURES,
     LOSS_FIGURES,
+    Run,
     confidence_figure,
     curve_halves,
     loss_figure,
@@ -94,6 +95,7 @@ def draw_all(study: Study, curves: Path) -> dict[str, Any]:
 
 
 def make_figures(
+    run: Run,
     models: Path,
     data_root: Path,
     metrics: Path,
@@ -105,9 +107,12 @@ def make_figures(
     eval_p: params.EvalParams,
     vae_p: params.VaeParams,
 ) -> dict[str, Any]:
-    """Draw every figure into `out` and the CSV tables into `curves`; returns the numbers."""
+    """Draw every figure of `run` into `out` and the CSV tables into `curves`; returns the
+    numbers. `models` and `metrics` are the roots that hold every run."""
     start = time.perf_counter()
-    inputs = Inputs(models, metrics, model_p, train_p.checkpoints, vae_p.betas)
+    inputs = Inputs(
+        run.models(models), run.metrics(metrics), run, model_p, train_p.checkpoints, vae_p.betas
+    )
     check_inputs(inputs, figures_p, train_p)
     test = load_split(data_root, "test")
     study = Study(inputs, figures_p, train_p, eval_p, test.flat_float(), test.labels, out)
@@ -115,6 +120,8 @@ def make_figures(
         drawn = draw_all(study, curves)
     index = figures_p.example_index
     return {
+        "setup": run.setup,
+        "seed": run.seed,
         "example_beta": figures_p.example_beta,
         "example_index": index,
         "example_label": int(test.labels[index]),

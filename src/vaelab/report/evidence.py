@@ -19,8 +19,8 @@ from vaelab.labels import beta_label
 from vaelab.names import (
     BY_CLASSIFIER,
     DATA_SUMMARY,
-    FIGURES_NUMBERS,
     TRAIN_SUMMARY,
+    Run,
     beta_tag,
     classifier_name,
     classifier_summary_path,
@@ -28,9 +28,11 @@ from vaelab.names import (
     epoch_key,
     eval_path,
     eval_target,
+    figures_numbers_path,
     model_name,
     runtime_path,
     train_dir,
+    train_target,
 )
 
 CURVE_SPLITS = ("train", "test")
@@ -59,6 +61,7 @@ class Evidence:
     shifted prior of figure 14 is written ('N(1, 0.5²)', from `labels.shifted_name`).
     """
 
+    run: Run
     betas: tuple[float, ...]
     checkpoints: tuple[int, ...]
     shifted_name: str
@@ -113,8 +116,11 @@ class Evidence:
 
         return dataclasses.replace(self, evals={n: pick(e) for n, e in self.evals.items()})
 
+    def train_stage(self, beta: float | None) -> str:
+        return f"dvc repro {train_target(beta, self.run)}"
+
     def _target(self, beta: float | None) -> str:
-        stage = f"dvc repro {eval_target(beta)}"
+        stage = f"dvc repro {eval_target(beta, self.run)}"
         if beta is None or float(beta) in self.betas:
             return stage
         return f"add {beta_tag(beta)} to vae.betas in params.yaml, then {stage}"
@@ -155,22 +161,25 @@ def ensemble_summary(summaries: Mapping[int, dict[str, Any]]) -> dict[str, Any]:
 
 def load_evidence(
     metrics_dir: Path,
+    run: Run,
     betas: Iterable[float],
     checkpoints: Iterable[int],
     shifted_name: str,
     classifier_seeds: Sequence[int],
 ) -> Evidence:
-    """Everything under `metrics_dir` the report uses; missing files are simply absent.
+    """Everything under `metrics_dir` the report uses about `run` (and the classifiers, the
+    data and its setup's figures); missing files are simply absent.
 
     `shifted_name` labels the shifted prior in the claims: `labels.shifted_name(eval_p)`.
     """
     betas = tuple(float(b) for b in betas)
     models = [None, *betas]
     names = [model_name(b) for b in models]
-    evals = {model_name(b): e for b in models if (e := _read_optional(eval_path(metrics_dir, b)))}
-    train = {
+    own = run.metrics(metrics_dir)
+    evals = {model_name(b): e for b in models if (e := _read_optional(eval_path(own, b)))}
+    train = {n: s for n in names if (s := _read_optional(train_dir(own, n) / TRAIN_SUMMARY))} | {
         n: s
-        for n in [*(classifier_name(seed) for seed in classifier_seeds), *names]
+        for n in (classifier_name(seed) for seed in classifier_seeds)
         if (s := _read_optional(train_dir(metrics_dir, n) / TRAIN_SUMMARY))
     }
     classifiers = {
@@ -178,21 +187,59 @@ def load_evidence(
         for seed in classifier_seeds
         if (s := _read_optional(classifier_summary_path(metrics_dir, seed)))
     }
-    runtimes = {
-        model_name(b): r for b in models if (r := _read_optional(runtime_path(metrics_dir, b)))
-    }
+    runtimes = {model_name(b): r for b in models if (r := _read_optional(runtime_path(own, b)))}
     return Evidence(
+        run=run,
         betas=betas,
         checkpoints=tuple(checkpoints),
         shifted_name=shifted_name,
         evals=evals,
         train=train,
-        curves={n: _read_curves(metrics_dir, n) for n in names},
+        curves={n: _read_curves(own, n) for n in names},
         runtimes=runtimes,
         classifier=ensemble_summary(classifiers)
         if len(classifiers) == len(classifier_seeds)
         else None,
-        figures=_read_optional(metrics_dir / FIGURES_NUMBERS),
+        figures=_read_optional(figures_numbers_path(metrics_dir, run.setup)),
         data=_read_optional(metrics_dir / DATA_SUMMARY),
         classifier_seeds=tuple(classifier_seeds),
     )
+
+
+def _mean_of(values: list[Any]) -> Any:
+    """The elementwise mean of equally shaped JSON values; a non-number keeps the first's."""
+    first = values[0]
+    if isinstance(first, bool) or first is None or isinstance(first, str):
+        return first
+    if isinstance(first, int | float):
+        return statistics.fmean(float(v) for v in values)
+    if isinstance(first, list) and all(
+        isinstance(v, list) and len(v) == len(first) for v in values
+    ):
+        return [_mean_of([v[i] for v in values]) for i in range(len(first))]
+    if isinstance(first, dict):
+        shared = [k for k in first if all(isinstance(v, dict) and k in v for v in values)]
+        return {k: _mean_of([v[k] for v in values]) for k in shared}
+    return first
+
+
+def seeds_mean(runs: Sequence[Evidence]) -> Evidence:
+    """One setup's runs as one: every metric and curve point the mean over the seeds that
+    have it. Figures, runtimes and training summaries stay the first seed's."""
+    first = runs[0]
+    evals = {
+        name: _mean_of([ev.evals[name] for ev in runs])
+        for name in first.evals
+        if all(name in ev.evals for ev in runs)
+    }
+    curves: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for name, by_metric in first.curves.items():
+        curves[name] = {}
+        for metric, points in by_metric.items():
+            found = [dict(ev.curves.get(name, {}).get(metric, [])) for ev in runs]
+            curves[name][metric] = [
+                (step, statistics.fmean(f[step] for f in found))
+                for step, _ in points
+                if all(step in f for f in found)
+            ]
+    return dataclasses.replace(first, evals=evals, curves=curves)

@@ -6,10 +6,11 @@ reproduced byte for byte (report/runtime.md, and the end of index.html).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from vaelab import names
-from vaelab.names import DOWNLOAD_TARGET, FIGURES_TARGET
+from vaelab.names import DOWNLOAD_TARGET, figures_target
 from vaelab.report.cells import fmt
 from vaelab.report.evidence import Evidence
 from vaelab.report.render import Block, Heading, Paragraph, Table
@@ -28,9 +29,10 @@ def _timed_row(stage: str, record: dict[str, Any], seconds_key: str) -> tuple[st
     )
 
 
-def _stage_times(ev: Evidence) -> Table:
+def _stage_times(runs: Sequence[Evidence]) -> Table:
     """Wall seconds of every stage that wrote a timing, with its device and threads."""
     table: list[tuple[str, ...]] = []
+    ev = runs[0]
     if ev.data:
         table.append((DOWNLOAD_TARGET, fmt(ev.data.get("seconds")), "—", "—"))
     for seed in ev.classifier_seeds:
@@ -38,21 +40,25 @@ def _stage_times(ev: Evidence) -> Table:
         if name in ev.train:
             target = names.classifier_target(seed)
             table.append(_timed_row(target, ev.train[name], "train_seconds"))
-    for beta in [None, *ev.betas]:
-        name = names.model_name(beta)
-        if name in ev.train:
-            table.append(_timed_row(names.train_target(beta), ev.train[name], "train_seconds"))
-        if name in ev.runtimes:
-            table.append(_timed_row(names.eval_target(beta), ev.runtimes[name], "seconds"))
-    if ev.figures:
-        table.append((FIGURES_TARGET, fmt(ev.figures.get("seconds")), "—", "—"))
+    for run in runs:
+        for beta in [None, *run.betas]:
+            name = names.model_name(beta)
+            if name in run.train:
+                target = names.train_target(beta, run.run)
+                table.append(_timed_row(target, run.train[name], "train_seconds"))
+            if name in run.runtimes:
+                target = names.eval_target(beta, run.run)
+                table.append(_timed_row(target, run.runtimes[name], "seconds"))
+    figures = {run.run.setup: run.figures for run in runs if run.figures}
+    for setup, numbers in figures.items():
+        table.append((figures_target(setup), fmt(numbers.get("seconds")), "—", "—"))
     return Table(("stage", "wall seconds", "device", "threads"), tuple(table))
 
 
-def _environment(ev: Evidence) -> Table:
+def _environment(runs: Sequence[Evidence]) -> Table:
     """Library versions and machine, merged over every stage that recorded them."""
     seen: dict[str, list[str]] = {}
-    records = [*ev.train.values(), *ev.runtimes.values()]
+    records = [r for ev in runs for r in (*ev.train.values(), *ev.runtimes.values())]
     for env in (r.get("environment", {}) for r in records):
         for name, value in env.items():
             if str(value) not in seen.setdefault(name, []):
@@ -60,7 +66,7 @@ def _environment(ev: Evidence) -> Table:
     return Table(("", "value"), tuple((name, ", ".join(v)) for name, v in seen.items()))
 
 
-def runtime_blocks(ev: Evidence) -> list[Block]:
+def runtime_blocks(runs: Sequence[Evidence]) -> list[Block]:
     """The page: environment, then wall seconds per stage (training: its steps only)."""
     return [
         Heading(RUNTIME_TITLE),
@@ -69,7 +75,7 @@ def runtime_blocks(ev: Evidence) -> list[Block]:
             "steps, the others their whole run."
         ),
         Heading("Environment", 3),
-        _environment(ev),
+        _environment(runs),
         Heading("Wall time per stage", 3),
-        _stage_times(ev),
+        _stage_times(runs),
     ]

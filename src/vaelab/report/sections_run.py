@@ -6,17 +6,19 @@ so the summary of a half-run pipeline says what to run next.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from vaelab import names
+from vaelab import names, params
 from vaelab.data.files import SPLIT_SIZES
 from vaelab.labels import beta_label, beta_set, count, recon_unit, shifted_name
 from vaelab.names import (
     CLASSIFIER_TARGET,
     DATA_SUMMARY,
     DOWNLOAD_TARGET,
-    FIGURES_NUMBERS,
-    FIGURES_TARGET,
+    figures_numbers_path,
+    figures_target,
 )
 from vaelab.report.cells import NOT_MEASURED, ensemble_text, fmt, metrics_columns, rows
 from vaelab.report.claims import Claim
@@ -31,20 +33,123 @@ def _numbers(claim: Claim) -> str:
     return "; ".join(f"{name} = {fmt(value)}" for name, value in claim.numbers.items())
 
 
-def claims_section(claims: list[Claim]) -> list[Block]:
-    table = tuple((c.key, c.text, _numbers(c) or "—", c.verdict, c.note) for c in claims)
-    return [
+def _margin(claim: Claim) -> str:
+    m = claim.margin
+    if m is None:
+        return ""
+    if m.n < 2:
+        return f"margin {fmt(m.mean)} (one seed)"
+    return f"margin {fmt(m.mean)} [{fmt(m.low)}, {fmt(m.high)}]"
+
+
+def _cell(claim: Claim) -> str:
+    margin = _margin(claim)
+    return f"**{claim.verdict}**" + (f", {margin}" if margin else "")
+
+
+def setup_differences(setups: Sequence[params.Setup]) -> list[str]:
+    """'model.hidden: study [64, 16, 8], wide [256, 128]' for each key the setups differ in."""
+    found = []
+    for section in ("model", "train"):
+        values = {s.name: params.as_dict(getattr(s, section)) for s in setups}
+        for key in next(iter(values.values())):
+            if key == "seeds":
+                continue
+            shown = {name: v[key] for name, v in values.items()}
+            if len({repr(v) for v in shown.values()}) > 1:
+                each = ", ".join(f"{name} {value}" for name, value in shown.items())
+                found.append(f"{section}.{key}: {each}")
+    return found
+
+
+def _explanation(row: list[Claim], setups: Sequence[str]) -> str:
+    """Where verdicts differ: the claim's number that differs most between the setups."""
+    verdicts = {c.verdict for c in row if c.verdict != "not measured"}
+    if len(verdicts) < 2:
+        return ""
+    shared = [
+        name
+        for name, value in row[0].numbers.items()
+        if isinstance(value, float | int)
+        and all(isinstance(c.numbers.get(name), float | int) for c in row)
+    ]
+
+    def spread(name: str) -> float:
+        values = [abs(float(c.numbers[name])) for c in row]
+        return max(values) / min(values) if min(values) > 0 else float("inf")
+
+    if not shared:
+        return "The verdicts differ."
+    name = max(shared, key=spread)
+    each = " vs ".join(f"{fmt(c.numbers[name])} (`{s}`)" for c, s in zip(row, setups, strict=True))
+    return f"The verdicts differ; the claim's number that differs most is {name}: {each}."
+
+
+def claims_section(claims: dict[str, list[Claim]], setups: Sequence[params.Setup]) -> list[Block]:
+    names_ = list(claims)
+    differences = setup_differences(setups)
+    grid = []
+    for position, first in enumerate(claims[names_[0]]):
+        row = [claims[name][position] for name in names_]
+        grid.append((first.key, first.text, *(_cell(c) for c in row), _explanation(row, names_)))
+    blocks: list[Block] = [
         Heading("Claims of the study, checked"),
         Paragraph(
-            "Each verdict is computed from the metrics above by `src/vaelab/report/claims.py`, "
-            'whose named constants turn the study\'s words ("much", "significantly") '
-            "into thresholds. A claim that does not hold is a finding about this "
-            "reproduction, not a failure of the pipeline. A claim on the classifiers' "
-            "confidence is judged on the ensemble's mean and under each classifier alone; "
-            "when they disagree it is *inconclusive*."
+            "Each verdict is computed from the metrics by `src/vaelab/report/claims.py`, "
+            'whose named constants turn the study\'s words ("much", "significantly") into '
+            "thresholds. Every claim has a *margin*, a number that is positive exactly when "
+            "it holds on one training run (each note says what it is). Under each setup the "
+            "margin is measured on every training seed; the cell gives its mean and 95 % "
+            "Student-t interval over the seeds. A claim **holds** when the interval lies "
+            "above 0, **does not hold** when it lies below, and is **inconclusive** when it "
+            "contains 0, or when the classifiers of the ensemble disagree on it. A claim that "
+            "does not hold is a finding about this reproduction, not a failure of the "
+            "pipeline. Claims 2 and 10 rest on no training seed (the figures' seed; the "
+            "classifiers) and have no interval."
         ),
-        Table(("#", "claim", "numbers", "verdict", "note"), table),
+        Table(("#", "claim", *(f"`{n}`" for n in names_), "where the setups differ"), tuple(grid)),
+        Paragraph(
+            "The setups differ only in " + "; ".join(differences) + ". Which of these "
+            "explains a verdict that differs takes a setup that changes one of them alone: "
+            "one more block under `setups` in params.yaml."
+        ),
     ]
+    for name in names_:
+        details = tuple((c.key, _numbers(c) or "—", c.note) for c in claims[name])
+        blocks += [
+            Heading(f"The numbers behind each verdict ({name})", 3),
+            Paragraph(f"Means over setup `{name}`'s training seeds."),
+            Table(("#", "numbers", "note"), details),
+        ]
+    return blocks
+
+
+def claims_summary(claims: dict[str, list[Claim]]) -> dict[str, Any]:
+    """metrics/claims.json: per setup and claim, the verdict, the margin's interval and its
+    value on each seed, and the numbers (`dvc metrics diff` compares them)."""
+    return {
+        setup: {
+            c.key: {
+                "verdict": c.verdict,
+                "margin": c.margin.as_dict() if c.margin else None,
+                "margin_by_seed": {str(seed): m for seed, m in c.by_seed.items()},
+                "numbers": c.numbers,
+            }
+            for c in found
+        }
+        for setup, found in claims.items()
+    }
+
+
+def setup_text(setup: params.Setup) -> str:
+    """One sentence on a setup's network and training."""
+    m, t = setup.model, setup.train
+    return (
+        f"Network 784 → {' → '.join(str(h) for h in m.hidden)} → {m.latent_dim} and back "
+        f"({m.init} init), {m.likelihood} likelihood (σ² = {m.gaussian_variance:g}), "
+        f"sampling rule `{m.sampling}`; Adam lr {t.lr:g}, ε {t.adam_eps:g}, batch "
+        f"{t.batch_size}, {t.epochs} epochs, seeds {list(t.seeds)}."
+    )
 
 
 def metrics_section(ev: Evidence, s: Settings) -> list[Block]:
@@ -67,7 +172,7 @@ def metrics_section(ev: Evidence, s: Settings) -> list[Block]:
 
 def run_section(ev: Evidence, s: Settings) -> list[Block]:
     seeds = (
-        f"train.seed {s.train.seed}, classifier.seeds {list(ev.classifier_seeds)}, "
+        f"train.seeds {list(s.train.seeds)}, classifier.seeds {list(ev.classifier_seeds)}, "
         f"eval.seed {s.eval.seed}, figures.seed {s.figures.seed}"
     )
     data = ev.data or {}
@@ -78,9 +183,8 @@ def run_section(ev: Evidence, s: Settings) -> list[Block]:
             (
                 f"Classifiers: {ensemble_text(ev)}.",
                 f"Seeds: {seeds}.",
-                f"Model: {s.model.likelihood} likelihood (σ² = {s.model.gaussian_variance:g}), "
-                f"hidden {list(s.model.hidden)}, latent dimension {s.model.latent_dim}; "
-                f"checkpoints at epochs {list(ev.checkpoints)}.",
+                *(f"Setup `{one.name}`: {setup_text(one)}" for one in s.setups),
+                f"Checkpoints at epochs {list(ev.checkpoints)}.",
                 f"MNIST from `{data.get('source', NOT_MEASURED)}`.",
                 *digests,
             )
@@ -93,38 +197,41 @@ def run_section(ev: Evidence, s: Settings) -> list[Block]:
     ]
 
 
-def missing_inputs(ev: Evidence, figures_dir: Path, latent_dim: int) -> list[str]:
-    """One line per missing input: what it is and the `dvc repro` target that makes it."""
+def missing_inputs(ev: Evidence, figures_dir: Path | None, latent_dim: int) -> list[str]:
+    """One line per missing input of one run: what it is and the `dvc repro` target that
+    makes it."""
     lines = []
-    if ev.data is None:
-        lines.append(f"`metrics/{DATA_SUMMARY}`: run `dvc repro {DOWNLOAD_TARGET}`")
-    if ev.classifier is None:
-        lines.append(f"a classifier's summary: run `dvc repro {CLASSIFIER_TARGET}`")
+    run = ev.run
     for beta in [None, *ev.betas]:
-        name, model = names.model_name(beta), beta_label(beta)
+        name, model = names.model_name(beta), f"{beta_label(beta)} ({run.label()})"
         if name not in ev.train:
-            target = names.train_target(beta)
+            target = names.train_target(beta, run)
             lines.append(f"training summary of {model}: run `dvc repro {target}`")
         if name not in ev.evals:
-            lines.append(f"evaluation of {model}: run `dvc repro {names.eval_target(beta)}`")
+            target = names.eval_target(beta, run)
+            lines.append(f"evaluation of {model}: run `dvc repro {target}`")
+    if figures_dir is None:  # another seed of a setup whose figures are checked once
+        return lines
     expected = names.expected_figures(ev.checkpoints, latent_dim)
     absent = [f"`{n}`" for n in expected if not (figures_dir / n).exists()]
     if len(absent) == len(expected):
         absent = [f"all {len(expected)} figures"]
     if ev.figures is None or absent:
-        what = ", ".join(([f"`metrics/{FIGURES_NUMBERS}`"] if ev.figures is None else []) + absent)
-        lines.append(f"{what}: run `dvc repro {FIGURES_TARGET}`")
+        numbers = figures_numbers_path(Path("metrics"), run.setup)
+        what = ", ".join(([f"`{numbers}`"] if ev.figures is None else []) + absent)
+        lines.append(f"{what}: run `dvc repro {figures_target(run.setup)}`")
     return lines
 
 
 def summary_section(
-    ev: Evidence, s: Settings, claims: list[Claim], figures_dir: Path
+    ev: Evidence, claims: dict[str, list[Claim]], missing: list[str]
 ) -> list[Block]:
-    counts = {
-        v: sum(c.verdict == v for c in claims)
-        for v in ("holds", "does not hold", "inconclusive", "not measured")
-    }
-    missing = missing_inputs(ev, figures_dir, s.model.latent_dim)
+    """The title, what was run, the verdict counts per setup, and what is missing."""
+    verdicts = ("holds", "does not hold", "inconclusive", "not measured")
+    counts = "; ".join(
+        f"`{setup}`: " + ", ".join(f"{sum(c.verdict == v for c in found)} {v}" for v in verdicts)
+        for setup, found in claims.items()
+    )
     blocks: list[Block] = [
         Heading(TITLE, 1),
         Paragraph(
@@ -135,10 +242,9 @@ def summary_section(
             "of its claims against our numbers."
         ),
         Paragraph(
-            f"**Claims of the study**, {len(claims)} checked: {counts['holds']} hold, "
-            f"{counts['does not hold']} do not hold, {counts['inconclusive']} inconclusive, "
-            f"{counts['not measured']} not measured "
-            f"(see [the claims table](#claims-of-the-study-checked))."
+            f"**Claims of the study**, {len(next(iter(claims.values())))} checked under "
+            f"{len(claims)} setups ({counts}; see "
+            f"[the claims table](#claims-of-the-study-checked))."
         ),
     ]
     if missing:
@@ -147,3 +253,13 @@ def summary_section(
             Bullets(tuple(missing)),
         ]
     return blocks
+
+
+def shared_missing(ev: Evidence) -> list[str]:
+    """Missing inputs that every setup shares: the data and the classifiers."""
+    lines = []
+    if ev.data is None:
+        lines.append(f"`metrics/{DATA_SUMMARY}`: run `dvc repro {DOWNLOAD_TARGET}`")
+    if ev.classifier is None:
+        lines.append(f"a classifier's summary: run `dvc repro {CLASSIFIER_TARGET}`")
+    return lines

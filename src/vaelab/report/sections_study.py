@@ -66,7 +66,8 @@ def _explorer_note(s: Settings) -> Paragraph:
         f"(`report/{names.EXPLORER_PAGE}`, written by `dvc repro {names.EXPLORER_TARGET}`) "
         f"decodes any point of the plane in your browser, shows the same z under every β and "
         f"interpolates between two test digits. Open the file in any browser; it needs no "
-        f"network. It offers {', '.join(offered)} at epochs {epochs} (params `explorer`)."
+        f"network. It offers this setup's seed-{s.train.seeds[0]} {', '.join(offered)} at "
+        f"epochs {epochs} (params `explorer`)."
     )
 
 
@@ -89,7 +90,7 @@ def latent_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
     )
     return [
         Heading("4.1 Visualising the latent space"),
-        _explorer_note(s),
+        *([_explorer_note(s)] if s.setup == s.explorer.setup else []),
         _figure(figures_dir, names.FIG_AE_LATENT, fig02),
         _figure(figures_dir, names.FIG_REDECODES, fig03),
         Paragraph(redecode),

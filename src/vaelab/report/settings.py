@@ -9,10 +9,13 @@ from vaelab import params
 
 @dataclass(frozen=True)
 class Settings:
-    """The params sections the report reads (see the stage's `params:` in dvc.yaml)."""
+    """The params the report reads (see the stage's `params:` in dvc.yaml); `model` and
+    `train` are the setup's whose section is being written."""
 
     model: params.ModelParams
     train: params.TrainParams
     eval: params.EvalParams
     figures: params.FiguresParams
     explorer: params.ExplorerParams
+    setups: tuple[params.Setup, ...] = ()
+    setup: str = ""  # the name of the setup whose section is being written

@@ -14,7 +14,9 @@ def trend(
     """How monotone `values` are in β: adjacent steps against the claimed way, and Spearman ρ.
 
     A step within ±`tie` is level and does not count against; ρ is signed so that +1 is a
-    perfect trend in the claimed direction (NaN when the values are all equal).
+    perfect trend in the claimed direction (NaN when the values are all equal). `margin` is
+    > 0 exactly when no step goes against and some step goes with the trend: the worse of
+    (smallest step + tie) and (largest step − tie), in the values' units.
     """
     order = np.argsort(betas)
     steps = np.diff(np.asarray(values, dtype=float)[order]) * (1 if rising else -1)
@@ -28,4 +30,5 @@ def trend(
         "against": int(np.sum(steps < -tie)),
         "with": int(np.sum(steps > tie)),
         "spearman": rho,
+        "margin": float(min(steps.min() + tie, steps.max() - tie)),
     }

@@ -8,20 +8,27 @@ so a report of a half-run pipeline still builds and says what to run next.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from vaelab.io import write_text
-from vaelab.names import RUNTIME_REPORT
-from vaelab.report.claims import Claim, check_all
-from vaelab.report.evidence import Evidence
-from vaelab.report.render import Block, to_html, to_markdown
+from vaelab import labels, params
+from vaelab.io import write_json, write_text
+from vaelab.names import RUNTIME_REPORT, Run
+from vaelab.report.claims import Claim, check_setup
+from vaelab.report.evidence import Evidence, load_evidence
+from vaelab.report.render import Block, Heading, Paragraph, to_html, to_markdown
 from vaelab.report.runtime_page import runtime_blocks
 from vaelab.report.sections_run import (
     TITLE,
     claims_section,
+    claims_summary,
     metrics_section,
+    missing_inputs,
     run_section,
+    setup_text,
+    shared_missing,
     summary_section,
 )
 from vaelab.report.sections_study import (
@@ -34,18 +41,101 @@ from vaelab.report.sections_study import (
 from vaelab.report.settings import Settings
 
 
-def build_blocks(ev: Evidence, s: Settings, figures_dir: Path, claims: list[Claim]) -> list[Block]:
-    """The whole report, in the study's order, then the claims, the metrics and the run."""
+@dataclasses.dataclass(frozen=True)
+class SetupRuns:
+    """One setup's evidence: one per training seed, the first being the figures' seed."""
+
+    setup: params.Setup
+    settings: Settings  # with the setup's model and train
+    runs: tuple[Evidence, ...]
+    figures_dir: Path
+
+    @property
+    def name(self) -> str:
+        return self.setup.name
+
+
+def collect(
+    metrics: Path,
+    figures_root: Path,
+    setups: dict[str, params.Setup],
+    vae_p: params.VaeParams,
+    eval_p: params.EvalParams,
+    figures_p: params.FiguresParams,
+    explorer_p: params.ExplorerParams,
+    classifier_seeds: Sequence[int],
+) -> list[SetupRuns]:
+    """Every setup's evidence, one per training seed, in params.yaml's order of setups."""
+    shifted = labels.shifted_name(eval_p)
+    found = []
+    for setup in setups.values():
+        settings = Settings(
+            model=setup.model,
+            train=setup.train,
+            eval=eval_p,
+            figures=figures_p,
+            explorer=explorer_p,
+            setups=tuple(setups.values()),
+            setup=setup.name,
+        )
+        runs = tuple(
+            load_evidence(
+                metrics,
+                Run(setup.name, seed),
+                vae_p.betas,
+                setup.train.checkpoints,
+                shifted,
+                classifier_seeds,
+            )
+            for seed in setup.train.seeds
+        )
+        found.append(SetupRuns(setup, settings, runs, figures_root / setup.name))
+    return found
+
+
+def _within(blocks: list[Block], setup: str) -> list[Block]:
+    """A setup's sections one level down, their headings naming it (unique anchors)."""
     return [
-        *summary_section(ev, s, claims, figures_dir),
-        *latent_section(ev, s, figures_dir),
-        *beta_section(ev, s, figures_dir),
-        *losses_section(ev, s, figures_dir),
-        *confidence_section(ev, s, figures_dir),
-        *beyond_section(ev, s, figures_dir),
-        *claims_section(claims),
+        Heading(f"{b.text} ({setup})", b.level + 1) if isinstance(b, Heading) else b
+        for b in blocks
+    ]
+
+
+def setup_blocks(one: SetupRuns) -> list[Block]:
+    """The study's sections for one setup, drawn and tabled from its first seed."""
+    ev, s, figures = one.runs[0], one.settings, one.figures_dir
+    sections = [
+        *latent_section(ev, s, figures),
+        *beta_section(ev, s, figures),
+        *losses_section(ev, s, figures),
+        *confidence_section(ev, s, figures),
+        *beyond_section(ev, s, figures),
         *metrics_section(ev, s),
-        *run_section(ev, s),
+    ]
+    return [
+        Heading(f"Setup `{one.name}`"),
+        Paragraph(
+            f"{setup_text(one.setup)} Figures and tables show training seed {ev.run.seed}, "
+            f"the first of {len(one.runs)}; the claims use every seed."
+        ),
+        *_within(sections, one.name),
+    ]
+
+
+def build_blocks(setups: Sequence[SetupRuns], claims: dict[str, list[Claim]]) -> list[Block]:
+    """The summary, the claims across setups, then each setup's sections (the study's own
+    first), then the run."""
+    first = setups[0]
+    missing = shared_missing(first.runs[0])
+    for one in setups:
+        for position, ev in enumerate(one.runs):
+            figures = one.figures_dir if position == 0 else None
+            missing += missing_inputs(ev, figures, one.setup.model.latent_dim)
+    return [
+        *summary_section(first.runs[0], claims, missing),
+        *claims_section(claims, [one.setup for one in setups]),
+        *(block for one in setups for block in setup_blocks(one)),
+        *run_section(first.runs[0], first.settings),
     ]
 
 
@@ -56,15 +146,18 @@ def data_uri(path: Path) -> str | None:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def write_report(ev: Evidence, s: Settings, figures_dir: Path, out_dir: Path) -> list[Claim]:
-    """Render README.md, runtime.md and index.html fully, then write each atomically.
+def write_report(
+    setups: Sequence[SetupRuns], out_dir: Path, claims_path: Path
+) -> dict[str, list[Claim]]:
+    """Render README.md, runtime.md and index.html fully, then write each atomically, and
+    every claim's numbers, interval and verdict to `claims_path`.
 
     README.md holds only what every machine reproduces; runtime.md what differs between
     machines; index.html both, with the figures inlined.
     """
-    claims = check_all(ev)
-    blocks = build_blocks(ev, s, figures_dir, claims)
-    runtime = runtime_blocks(ev)
+    claims = {one.name: check_setup(one.runs) for one in setups}
+    blocks = build_blocks(setups, claims)
+    runtime = runtime_blocks([ev for one in setups for ev in one.runs])
 
     def relative(path: Path) -> str | None:
         return Path(os.path.relpath(path, out_dir)).as_posix() if path.is_file() else None
@@ -76,4 +169,5 @@ def write_report(ev: Evidence, s: Settings, figures_dir: Path, out_dir: Path) ->
     }
     for name, text in pages.items():
         write_text(out_dir / name, text)
+    write_json(claims_path, claims_summary(claims))
     return claims
