@@ -9,14 +9,16 @@ from typing import Any
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from vaelab.browser import offline_chromium
 
 LOADS = 5  # first paint: the median of this many loads
 MOVES = 60  # pointer positions along the plane's diagonal
+# Paint entries are queued after the load event WebDriver waits for: poll until it is there.
 FIRST_PAINT = (
-    "return performance.getEntriesByType('paint')"
-    ".find(e => e.name === 'first-contentful-paint').startTime"
+    "const e = performance.getEntriesByName('first-contentful-paint')[0];"
+    "return e === undefined ? null : e.startTime;"
 )
 
 
@@ -26,7 +28,9 @@ def measure(page: Path) -> dict[str, Any]:
         paints = []
         for _ in range(LOADS):
             browser.get(page.resolve().as_uri())
-            paints.append(browser.execute_script(FIRST_PAINT))
+            paints.append(
+                WebDriverWait(browser, 10).until(lambda b: b.execute_script(FIRST_PAINT))
+            )
         overlay = browser.find_element(By.ID, "overlay")
         half = overlay.size["width"] // 2
         decodes = []
