@@ -301,3 +301,10 @@ def test_the_interval_is_students_t() -> None:
     found = t_interval([1.0, 2.0, 3.0])  # mean 2, s = 1, t(0.975, 2) = 4.303
     assert (found.low, found.high) == pytest.approx((2 - 4.303 / 3**0.5, 2 + 4.303 / 3**0.5))
     assert t_interval([5.0]).side() == 0
+
+
+def test_every_numeric_number_gets_an_interval_over_seeds() -> None:
+    claim = next(c for c in check_setup(_seeds([0.02, 0.03, 0.025])) if c.key == "8")
+    found = claim.intervals["β=50 conf"]
+    assert found.n == 3 and found.mean == pytest.approx(1.025)
+    assert found.low < 1.02 < 1.03 < found.high

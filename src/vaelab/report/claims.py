@@ -76,8 +76,9 @@ class Check:
 class Claim:
     """One claim under one setup: a cell of the report's claims table, with its details.
 
-    `numbers` are the seeds' mean run's; `margin` is the interval over the seeds' margins
-    (None when the claim rests on no training seed, or was not measured)."""
+    `numbers` are the seeds' mean run's; `intervals` give each numeric one's mean and 95 %
+    interval over the seeds; `margin` is the interval over the seeds' margins (None when the
+    claim rests on no training seed, or was not measured)."""
 
     key: str
     text: str
@@ -86,6 +87,7 @@ class Claim:
     note: str
     margin: Interval | None = None
     by_seed: dict[int, float] = field(default_factory=dict)
+    intervals: dict[str, Interval] = field(default_factory=dict)
 
 
 def _latent_normality(ev: Evidence) -> Check:
@@ -466,10 +468,12 @@ def judge(
     and the verdict from the margin's interval (and from the classifiers, where they enter)."""
     try:
         found = check(mean)
-        by_seed = {} if check in SEEDLESS else {ev.run.seed: check(ev).margin for ev in runs}
+        per_seed = {} if check in SEEDLESS else {ev.run.seed: check(ev) for ev in runs}
     except NotMeasured as missing:
         return _not_measured(key, text, missing)
+    by_seed = {seed: one.margin for seed, one in per_seed.items()}
     margin = t_interval(list(by_seed.values())) if by_seed else None
+    intervals = _number_intervals(list(per_seed.values()))
     side = margin.side() if margin and margin.n > 1 else (1 if found.holds else -1)
     alone = per_classifier(check, mean) if check in PER_CLASSIFIER else {}
     if len(set(alone.values())) > 1:
@@ -479,14 +483,28 @@ def judge(
             f"the classifiers disagree: it holds under classifier seed {under}, not under "
             f"{not_under}. {found.note}"
         )
-        return Claim(key, text, found.numbers, "inconclusive", note, margin, by_seed)
+        return Claim(key, text, found.numbers, "inconclusive", note, margin, by_seed, intervals)
     if side > 0:
-        return Claim(key, text, found.numbers, "holds", found.note, margin, by_seed)
+        return Claim(key, text, found.numbers, "holds", found.note, margin, by_seed, intervals)
     if side < 0:
         note = f"disagrees with the study (a finding, not a failure): {found.note}"
-        return Claim(key, text, found.numbers, "does not hold", note, margin, by_seed)
+        return Claim(key, text, found.numbers, "does not hold", note, margin, by_seed, intervals)
     note = f"the margin's 95 % interval over the training seeds contains 0: {found.note}"
-    return Claim(key, text, found.numbers, "inconclusive", note, margin, by_seed)
+    return Claim(key, text, found.numbers, "inconclusive", note, margin, by_seed, intervals)
+
+
+def _number_intervals(checks: list[Check]) -> dict[str, Interval]:
+    """Each number the claim uses that is numeric on every seed: its mean and interval."""
+    if not checks:
+        return {}
+    return {
+        name: t_interval([float(c.numbers[name]) for c in checks])
+        for name, value in checks[0].numbers.items()
+        if all(
+            isinstance(c.numbers.get(name), int | float) and math.isfinite(c.numbers[name])
+            for c in checks
+        )
+    }
 
 
 def check_setup(runs: Sequence[Evidence]) -> list[Claim]:

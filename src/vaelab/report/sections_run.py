@@ -30,7 +30,16 @@ TITLE = "Understanding the ELBO in VAEs and β-VAEs: a reproduction"
 
 
 def _numbers(claim: Claim) -> str:
-    return "; ".join(f"{name} = {fmt(value)}" for name, value in claim.numbers.items())
+    """'name = mean [low, high]' over the seeds where a number has an interval, else its
+    value on the seeds' mean run."""
+    shown = []
+    for name, value in claim.numbers.items():
+        found = claim.intervals.get(name)
+        if found is not None and found.n > 1:
+            shown.append(f"{name} = {fmt(found.mean)} [{fmt(found.low)}, {fmt(found.high)}]")
+        else:
+            shown.append(f"{name} = {fmt(value)}")
+    return "; ".join(shown)
 
 
 def _margin(claim: Claim) -> str:
@@ -118,7 +127,11 @@ def claims_section(claims: dict[str, list[Claim]], setups: Sequence[params.Setup
         details = tuple((c.key, _numbers(c) or "—", c.note) for c in claims[name])
         blocks += [
             Heading(f"The numbers behind each verdict ({name})", 3),
-            Paragraph(f"Means over setup `{name}`'s training seeds."),
+            Paragraph(
+                f"Under setup `{name}`: each number's mean over the training seeds and its 95 % "
+                "Student-t interval [low, high]; a number without one (a change written "
+                "out, a count) is that of the seeds' mean run."
+            ),
             Table(("#", "numbers", "note"), details),
         ]
     return blocks
@@ -134,6 +147,7 @@ def claims_summary(claims: dict[str, list[Claim]]) -> dict[str, Any]:
                 "margin": c.margin.as_dict() if c.margin else None,
                 "margin_by_seed": {str(seed): m for seed, m in c.by_seed.items()},
                 "numbers": c.numbers,
+                "number_intervals": {k: i.as_dict() for k, i in c.intervals.items()},
             }
             for c in found
         }
