@@ -1,6 +1,7 @@
 """Held-out metrics: invariants on real data and closed forms on known distributions."""
 
 import dataclasses
+import math
 
 import pytest
 import torch
@@ -99,3 +100,15 @@ def test_frechet_distance_is_zero_for_a_set_and_its_mean_shift_squared():
     a = torch.randn((5000, 4), generator=torch.Generator().manual_seed(1))
     assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
     assert metrics.frechet_distance(a, a + 2.0) == pytest.approx(16.0, rel=1e-6)
+
+
+def test_log_posterior_survives_a_tiny_sigma_far_from_zero():
+    """σ = 1e-6 at μ = 30: z − μ underflows float32's spacing, ε does not."""
+    mu, logvar = torch.full((1, 2), 30.0), torch.full((1, 2), 2 * math.log(1e-6))
+    eps = torch.tensor([[[0.5, -1.0]]])
+    z = mu + torch.exp(0.5 * logvar) * eps
+    exact = metrics.log_posterior(eps, logvar)
+    naive = metrics.log_normal(z, mu, logvar)
+    expected = -0.5 * (2 * math.log(2 * math.pi) + 2 * 2 * math.log(1e-6) + 1.25)
+    assert float(exact) == pytest.approx(expected, rel=1e-6)
+    assert abs(float(naive) - expected) > 0.1  # what the IWAE estimate used to get
