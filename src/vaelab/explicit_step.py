@@ -83,22 +83,16 @@ class ExplicitStep:
 
     # -- forward ------------------------------------------------------------------------
 
-    def _encode(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+    @staticmethod
+    def _forward(layers: list[_Layer], x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The MLP (ReLU between layers, none after the last): each layer's input, and the
+        output. The inputs are what `_backward` needs."""
         inputs = [x]
         h = x
-        for layer in self.encoder[:-1]:
+        for layer in layers[:-1]:
             h = torch.addmm(layer.b, h, layer.w.t()).relu_()
             inputs.append(h)
-        last = self.encoder[-1]
-        return inputs, torch.addmm(last.b, h, last.w.t())
-
-    def _decode(self, z: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        inputs = [z]
-        h = z
-        for layer in self.decoder[:-1]:
-            h = torch.addmm(layer.b, h, layer.w.t()).relu_()
-            inputs.append(h)
-        last = self.decoder[-1]
+        last = layers[-1]
         return inputs, torch.addmm(last.b, h, last.w.t())
 
     def _recon(self, logits: torch.Tensor, x: torch.Tensor):
@@ -119,18 +113,18 @@ class ExplicitStep:
         self, x: torch.Tensor, eps: torch.Tensor | None
     ) -> tuple[dict[str, torch.Tensor], tuple]:
         """The objective's batch means (as 0-d tensors) and what the backward pass needs."""
-        inputs_e, head = self._encode(x)
+        inputs_e, head = self._forward(self.encoder, x)
         d = self.latent_dim
         mu, s_raw = head[:, :d], head[:, d:]
         if not self.stochastic:
-            inputs_d, logits = self._decode(mu)
+            inputs_d, logits = self._forward(self.decoder, mu)
             recon, g_logits = self._recon(logits, x)
             return {"loss": recon, "recon": recon}, (inputs_e, inputs_d, g_logits, None)
         s = s_raw.clamp(*LOGVAR_RANGE)
         exp_s = s.exp()
         std = exp_s if self.log_sigma else exp_s.sqrt()
         z = torch.addcmul(mu, std, eps)
-        inputs_d, logits = self._decode(z)
+        inputs_d, logits = self._forward(self.decoder, z)
         recon, g_logits = self._recon(logits, x)
         kl = (mu.square() + exp_s - 1.0 - s).sum() * (0.5 / len(x))
         terms = {"loss": recon + self.beta * kl, "recon": recon, "kl": kl}

@@ -11,15 +11,10 @@ import torch
 from torch import nn
 
 from vaelab.data.files import N_CLASSES, PIXELS
+from vaelab.params import INITS, SAMPLING_RULES
 
 # exp(±20) stays finite in float32 and no MNIST posterior needs a wider σ.
 LOGVAR_RANGE = (-20.0, 20.0)
-
-# How the encoder's second head s turns into the σ of z = μ + σ·ε. `log_var`: σ = e^(s/2),
-# the s the KL term reads. `log_sigma`: σ = eˢ, the mismatch in the code the study ran.
-SAMPLING_RULES = ("log_var", "log_sigma")
-# `torch`: nn.Linear's default. `glorot_uniform`: Keras's default (Glorot weights, zero bias).
-INITS = ("torch", "glorot_uniform")
 
 
 def mlp(sizes: Sequence[int], dropout: float = 0.0) -> nn.Sequential:

@@ -55,14 +55,33 @@ class DataParams:
         )
 
 
+# How the encoder's second head s turns into the σ of z = μ + σ·ε. `log_var`: σ = e^(s/2),
+# the s the KL term reads. `log_sigma`: σ = eˢ, the mismatch in the code the study ran.
+SAMPLING_RULES = ("log_var", "log_sigma")
+# `torch`: nn.Linear's default. `glorot_uniform`: Keras's default (Glorot weights, zero bias).
+INITS = ("torch", "glorot_uniform")
+
+
+def _require_seeds(where: str, seeds: tuple[int, ...], trains: str) -> None:
+    """A seed list: not empty, and no seed twice (it would train the same `trains` twice)."""
+    _require(len(seeds) > 0, where, "seeds", seeds, "list at least one seed")
+    _require(
+        len(set(seeds)) == len(seeds),
+        where,
+        "seeds",
+        seeds,
+        f"each seed at most once (a repeated seed trains the same {trains} twice)",
+    )
+
+
 @dataclass(frozen=True)
 class ModelParams:
     hidden: tuple[int, ...] = _field(gt=0)
     latent_dim: int = _field(gt=0)
     likelihood: str = _field(choices=("gaussian", "bernoulli"))
     gaussian_variance: float = _field(gt=0)
-    init: str = _field(choices=("torch", "glorot_uniform"))  # vaelab.models.INITS
-    sampling: str = _field(choices=("log_var", "log_sigma"))  # vaelab.models.SAMPLING_RULES
+    init: str = _field(choices=INITS)
+    sampling: str = _field(choices=SAMPLING_RULES)
 
     def check(self, where: str) -> None:
         _require(len(self.hidden) > 0, where, "hidden", self.hidden, "at least one hidden layer")
@@ -87,14 +106,7 @@ class TrainParams:
         return self.checkpoints[-1]
 
     def check(self, where: str) -> None:
-        _require(len(self.seeds) > 0, where, "seeds", self.seeds, "list at least one seed")
-        _require(
-            len(set(self.seeds)) == len(self.seeds),
-            where,
-            "seeds",
-            self.seeds,
-            "each seed at most once (a repeated seed trains the same model twice)",
-        )
+        _require_seeds(where, self.seeds, "model")
         ok = len(self.checkpoints) > 0 and list(self.checkpoints) == sorted(set(self.checkpoints))
         _require(
             ok,
@@ -132,8 +144,7 @@ class ClassifierParams:
     seeds: tuple[int, ...] = _field(ge=0)
 
     def check(self, where: str) -> None:
-        _require(len(self.seeds) > 0, where, "seeds", self.seeds, "list at least one seed")
-        _require(len(set(self.seeds)) == len(self.seeds), where, "seeds", self.seeds, "each once")
+        _require_seeds(where, self.seeds, "classifier")
 
 
 @dataclass(frozen=True)

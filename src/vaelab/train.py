@@ -90,14 +90,7 @@ def _train_epoch(
     x, y = data
     model.train()
     sums: dict[str, torch.Tensor] = {}
-    progress = tqdm(
-        total=len(x),
-        unit="img",
-        unit_scale=True,
-        leave=False,
-        desc=f"{settings.label} epoch {epoch}",
-        disable=not sys.stderr.isatty(),
-    )
+    progress = _progress(settings, epoch, len(x))
     start = time.perf_counter()
     for step, (xb, yb) in enumerate(iterate_batches(x, y, settings.batch_size, generator), 1):
         terms = objective(model, xb, yb)
@@ -138,21 +131,37 @@ def fit(
             model, objective, optimizer, train, generator, settings, epoch
         )
         test_terms = evaluate_terms(model, objective, *test, settings.eval_batch_size)
-        result.train_seconds += seconds
-        result.images_seen += len(train[0])
-        metrics = {f"train/{k}": v for k, v in train_terms.items()}
-        metrics |= {f"test/{k}": v for k, v in test_terms.items()}
-        metrics["images_per_s"] = len(train[0]) / seconds
-        result.history.append({"epoch": epoch, **metrics})
-        print(
-            f"{settings.label} epoch {epoch}/{settings.epochs}: train loss "
-            f"{train_terms['loss']:.3f}, test loss {test_terms['loss']:.3f}, "
-            f"{metrics['images_per_s']:.0f} img/s",
-            flush=True,
+        metrics = _record_epoch(
+            result, settings, epoch, train_terms, test_terms, seconds, len(train[0])
         )
         if on_epoch_end is not None:
             on_epoch_end(epoch, metrics, optimizer.state_dict())
     return result
+
+
+def _record_epoch(
+    result: FitResult,
+    settings: FitSettings,
+    epoch: int,
+    train_terms: dict[str, float],
+    test_terms: dict[str, float],
+    seconds: float,
+    images: int,
+) -> dict[str, float]:
+    """Both loops' end of an epoch: the `train/…` and `test/…` metrics, the totals, one line."""
+    result.train_seconds += seconds
+    result.images_seen += images
+    metrics = {f"train/{k}": v for k, v in train_terms.items()}
+    metrics |= {f"test/{k}": v for k, v in test_terms.items()}
+    metrics["images_per_s"] = images / seconds
+    result.history.append({"epoch": epoch, **metrics})
+    print(
+        f"{settings.label} epoch {epoch}/{settings.epochs}: train loss "
+        f"{train_terms['loss']:.3f}, test loss {test_terms['loss']:.3f}, "
+        f"{metrics['images_per_s']:.0f} img/s",
+        flush=True,
+    )
+    return metrics
 
 
 def _progress(settings: FitSettings, epoch: int, total: int) -> tqdm:
@@ -215,17 +224,8 @@ def fit_explicit(
         train_terms, seconds = _explicit_epoch(step, train_x, generator, settings, epoch)
         test_generator = torch.Generator().manual_seed(settings.seed)
         test_terms = step.evaluate(test_x, settings.eval_batch_size, test_generator)
-        result.train_seconds += seconds
-        result.images_seen += len(train_x)
-        metrics = {f"train/{k}": v for k, v in train_terms.items()}
-        metrics |= {f"test/{k}": v for k, v in test_terms.items()}
-        metrics["images_per_s"] = len(train_x) / seconds
-        result.history.append({"epoch": epoch, **metrics})
-        print(
-            f"{settings.label} epoch {epoch}/{settings.epochs}: train loss "
-            f"{train_terms['loss']:.3f}, test loss {test_terms['loss']:.3f}, "
-            f"{metrics['images_per_s']:.0f} img/s",
-            flush=True,
+        metrics = _record_epoch(
+            result, settings, epoch, train_terms, test_terms, seconds, len(train_x)
         )
         if on_epoch_end is not None:
             on_epoch_end(epoch, metrics, step.optimizer_state())

@@ -479,18 +479,20 @@ def judge(
     if len(set(alone.values())) > 1:
         under = _seeds([seed for seed, holds in alone.items() if holds])
         not_under = _seeds([seed for seed, holds in alone.items() if not holds])
+        verdict: Verdict = "inconclusive"
         note = (
             f"the classifiers disagree: it holds under classifier seed {under}, not under "
             f"{not_under}. {found.note}"
         )
-        return Claim(key, text, found.numbers, "inconclusive", note, margin, by_seed, intervals)
-    if side > 0:
-        return Claim(key, text, found.numbers, "holds", found.note, margin, by_seed, intervals)
-    if side < 0:
+    elif side > 0:
+        verdict, note = "holds", found.note
+    elif side < 0:
+        verdict = "does not hold"
         note = f"disagrees with the study (a finding, not a failure): {found.note}"
-        return Claim(key, text, found.numbers, "does not hold", note, margin, by_seed, intervals)
-    note = f"the margin's 95 % interval over the training seeds contains 0: {found.note}"
-    return Claim(key, text, found.numbers, "inconclusive", note, margin, by_seed, intervals)
+    else:
+        verdict = "inconclusive"
+        note = f"the margin's 95 % interval over the training seeds contains 0: {found.note}"
+    return Claim(key, text, found.numbers, verdict, note, margin, by_seed, intervals)
 
 
 def _number_intervals(checks: list[Check]) -> dict[str, Interval]:
