@@ -19,50 +19,21 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo_copy import copy_repository, env_for, run
 
-REPO = Path(__file__).resolve().parents[1]
 TARGET = "train_classifier"  # every seed of the classifier ensemble (one in these tests)
 SEED = 7
 CLASSIFIER = Path("models", "classifier", f"seed_{SEED}.pt")
 SUMMARY = Path("metrics", "classifier", f"seed_{SEED}.json")
 
 
-def run(cwd: Path, *args: str) -> str:
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    env["PYTHONPATH"] = str(cwd / "src")
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-def copy_repository(dest: Path, mnist_root: Path) -> Path:
-    """Tracked files only, with params pointing `download` at the cached real MNIST."""
-    files = (
-        subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True)
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, files):
-        if (REPO / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, dest / name)
-    raw = yaml.safe_load((dest / "params.yaml").read_text())
-    raw["data"] |= {"sources": ["local"], "local_dir": str(mnist_root / "MNIST" / "raw")}
+def one_quick_classifier(raw: dict) -> None:
     raw["classifier"] |= {"epochs": 1, "seeds": [SEED]}
-    (dest / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    for command in (
-        ["git", "init", "-q"],
-        ["git", "add", "-A"],
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"],
-    ):
-        run(dest, *command)
-    return dest
 
 
 @pytest.fixture(scope="module")
 def repo_copy(tmp_path_factory, mnist_root) -> Path:
-    repo = copy_repository(tmp_path_factory.mktemp("repo"), mnist_root)
+    repo = copy_repository(tmp_path_factory.mktemp("repo"), mnist_root, one_quick_classifier)
     run(repo, "dvc", "repro", TARGET)
     run(repo, "git", "add", "-A")
     run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline")
@@ -89,11 +60,7 @@ def stage_started(group: int, script: str, timeout: float = 60.0) -> None:
 
 def test_interrupted_repro_then_repro_gives_the_same_numbers(repo_copy):
     before = json.loads((repo_copy / SUMMARY).read_text())
-    env = dict(
-        os.environ,
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        PYTHONPATH=str(repo_copy / "src"),
-    )
+    env = env_for(repo_copy)
     process = subprocess.Popen(
         ["dvc", "repro", "-f", TARGET],
         cwd=repo_copy,
@@ -132,8 +99,7 @@ def test_pinned_kernels_make_the_same_bytes_whatever_the_machine_prefers(repo_co
     pinned prefix the classifier keeps its bytes; run bare, the same stage does not."""
     baseline = md5_of(repo_copy / CLASSIFIER)
     other_machine = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}
-    env = os.environ | other_machine
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env = env_for(repo_copy) | other_machine
     done = subprocess.run(
         ["dvc", "repro", "-f", TARGET], cwd=repo_copy, env=env, capture_output=True, text=True
     )
@@ -243,7 +209,7 @@ def _changed(repo: Path, target: str) -> set[str]:
 def test_a_seed_or_a_setup_change_reruns_only_its_own_stages(tmp_path, mnist_root):
     """Per-seed and per-setup stages: adding a seed touches only that seed's runs, and a key
     of one setup only that setup's."""
-    repo = copy_repository(tmp_path, mnist_root)
+    repo = copy_repository(tmp_path, mnist_root, one_quick_classifier)
     raw = yaml.safe_load((repo / "params.yaml").read_text())
     raw["train"] |= {"seeds": [42], "checkpoints": [1]}
     raw["vae"]["betas"] = [0, 1]
