@@ -202,3 +202,26 @@ def test_store_stopped_mid_push_then_retried_push_completes(store, tmp_path):
     remote_tool_ok(repo, "push")
     assert "in sync" in run(repo, "dvc", "status", "-c")
     assert store.object_count("interrupted") == 301  # 300 files and the folder's listing
+
+
+@pytest.fixture
+def dvc_repo(tmp_path) -> Path:
+    run(tmp_path, "git", "init", "-q")
+    run(tmp_path, "dvc", "init", "-q")
+    return tmp_path
+
+
+def test_no_default_remote_names_the_command_that_adds_one(dvc_repo):
+    done = remote_tool(dvc_repo, "push")
+    assert done.returncode == 1
+    assert last_line(done.stderr) == (
+        "error: no default DVC remote: add one with `dvc remote add -d store s3://BUCKET/PATH` "
+        "(README, 'Many machines')"
+    )
+
+
+def test_unknown_remote_lists_the_known_ones(dvc_repo):
+    run(dvc_repo, "dvc", "remote", "add", "elsewhere", "s3://bucket/path")
+    done = remote_tool(dvc_repo, "check", "-r", "nowhere")
+    assert done.returncode == 1
+    assert last_line(done.stderr) == "error: no DVC remote named 'nowhere' (remotes: elsewhere)"

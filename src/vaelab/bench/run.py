@@ -1,9 +1,10 @@
 """`make bench`: how fast the study runs, as ratios measured in one process on this machine.
 
 Training throughput of our loop against the PyTorch-examples DataLoader loop, the fraction of
-the machine's own matmul peak that training reaches, IWAE throughput, and (unless
-`--skip-pipeline`) what the DVC pipeline costs end to end, and the explorer page's size, first
-paint and decode time in headless Chromium. Writes `metrics/bench.json`.
+the machine's own matmul peak that training reaches, IWAE throughput, push and pull of
+the pipeline's cache through a local S3 store (unless `--skip-remote`), what the DVC pipeline
+costs end to end (unless `--skip-pipeline`), and the explorer page's size, first paint and
+decode time in headless Chromium. Writes `metrics/bench.json`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import torch
 
 from vaelab import objectives, params
-from vaelab.bench import explorer, pipeline, small_batch
+from vaelab.bench import explorer, pipeline, remote, small_batch
 from vaelab.bench.training import (
     check_raw_data,
     fit_epochs,
@@ -111,6 +112,7 @@ ROWS = (
     ("4-point β training sweep, dvc queue -j 2 (s)", "sweep_4_j2_seconds", "{:.1f}"),
     ("  speedup", "sweep_speedup", "{:.2f}×"),
     ("peak RSS of any process (MB, target ≤ 2048)", "peak_rss_mb", "{:.0f}"),
+    *remote.ROWS,
     ("explorer page (MB, target ≤ 3)", "explorer_page_mb", "{:.2f}"),
     ("  models it offers", "explorer_models", "{}"),
     ("  first paint (ms, target ≤ 1000)", "explorer_first_paint_ms", "{:.0f}"),
@@ -143,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         "--skip-pipeline", action="store_true", help="skip the DVC rows (they take minutes)"
     )
     parser.add_argument(
+        "--skip-remote", action="store_true", help="skip push and pull through a local S3"
+    )
+    parser.add_argument(
         "--explorer", type=Path, default=Path("report/explorer.html"), help="the page to time"
     )
     args = parser.parse_args(argv)
@@ -157,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         result |= explorer.measure(args.explorer)
     else:
         print(f"note: {args.explorer} not found, so not timed; run `make repro` first")
+    if not args.skip_remote:
+        print("pushing and pulling the pipeline's cache through a local S3 store…", flush=True)
+        result |= remote.measure(REPO)
     print(table(result), flush=True)
     if not args.skip_pipeline:
         print("measuring the DVC pipeline in a fresh clone of HEAD (minutes)…", flush=True)
