@@ -93,4 +93,6 @@ def test_glorot_init_gives_each_head_its_own_fan():
     limit = (6 / (8 + 2)) ** 0.5  # Keras: one Dense(2) per head, fan_in 8, fan_out 2
     assert head.weight.abs().max() <= limit
     assert head.weight.abs().max() > (6 / (8 + 4)) ** 0.5  # wider than one Dense(4) allows
-    assert all(float(m.bias.detach().abs().sum()) == 0 for m in model.modules() if hasattr(m, "bias"))
+    assert all(
+        float(m.bias.detach().abs().sum()) == 0 for m in model.modules() if hasattr(m, "bias")
+    )
