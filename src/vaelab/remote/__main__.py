@@ -14,7 +14,6 @@ import argparse
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from vaelab.remote.check import Remote, RemoteError, check, read_remote
@@ -28,8 +27,12 @@ STOP_GRACE_S = 10.0
 def watch(process: subprocess.Popen, remote: Remote) -> RemoteError | None:
     """Wait for `process`; stop it and say why if the remote stops answering meanwhile."""
     failed = 0
-    while process.poll() is None:
-        time.sleep(WATCH_INTERVAL_S)
+    while True:
+        try:
+            process.wait(timeout=WATCH_INTERVAL_S)
+            return None
+        except subprocess.TimeoutExpired:
+            pass
         try:
             check(remote)
             failed = 0
@@ -43,7 +46,6 @@ def watch(process: subprocess.Popen, remote: Remote) -> RemoteError | None:
                     process.kill()
                     process.wait()
                 return error
-    return None
 
 
 def transfer(verb: str, root: Path, name: str | None, jobs: int | None = None) -> None:
