@@ -41,9 +41,7 @@ def measure(repo: Path) -> dict[str, Any]:
             pusher.output("dvc", "cache", "dir", "--local", str(repo / ".dvc" / "cache"))
             _point_at(pusher, store)
             push = pusher.run("dvc", "push")
-            files = store.object_count(BUCKET)
-            pages = store.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
-            size = sum(obj["Size"] for page in pages for obj in page.get("Contents", []))
+            sizes = store.object_sizes(BUCKET)
             (folder / "pull").mkdir()
             puller = Clone(repo, folder / "pull")
             _point_at(puller, store)
@@ -52,8 +50,8 @@ def measure(repo: Path) -> dict[str, Any]:
             if "up to date" not in status:
                 raise RuntimeError(f"the pulled clone is not up to date:\n{status}")
     return {
-        "remote_files": files,
-        "remote_megabytes": size / 1e6,
+        "remote_files": len(sizes),
+        "remote_megabytes": sum(sizes) / 1e6,
         "remote_push_seconds": push.seconds,
         "remote_pull_seconds": pull.seconds,
     }

@@ -126,13 +126,13 @@ class LocalS3Store:
             pass
         self.process.wait(timeout=30)
 
-    def client(self, secret_key: str = SECRET_KEY) -> Any:
+    def client(self) -> Any:
         """A botocore S3 client of this store."""
         return botocore.session.get_session().create_client(
             "s3",
             endpoint_url=self.endpoint,
             aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=secret_key,
+            aws_secret_access_key=SECRET_KEY,
             region_name=REGION,
         )
 
@@ -140,18 +140,22 @@ class LocalS3Store:
         self.client().create_bucket(Bucket=name)
         return name
 
-    def object_count(self, bucket: str) -> int:
+    def object_sizes(self, bucket: str) -> list[int]:
+        """The size of every object in `bucket`."""
         pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
-        return sum(page.get("KeyCount", 0) for page in pages)
+        return [obj["Size"] for page in pages for obj in page.get("Contents", [])]
 
-    def local_settings(self, remote: str, secret_key: str = SECRET_KEY) -> list[list[str]]:
+    def object_count(self, bucket: str) -> int:
+        return len(self.object_sizes(bucket))
+
+    def local_settings(self, remote: str) -> list[list[str]]:
         """The commands that point a clone's DVC remote at this store. They write only the
         clone's `.dvc/config.local`: the endpoint and the keys are never committed."""
         local = ["dvc", "remote", "modify", "--local", remote]
         return [
             [*local, "endpointurl", self.endpoint],
             [*local, "access_key_id", ACCESS_KEY],
-            [*local, "secret_access_key", secret_key],
+            [*local, "secret_access_key", SECRET_KEY],
         ]
 
 
