@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[s3]'
 	touch $(STAMP)
 
+# `dvc repro`, with the one-thread setups' training stages run side by side (src/vaelab/repro.py).
 repro: $(STAMP)
-	PATH="$(CURDIR)/.venv/bin:$$PATH" dvc repro
+	PATH="$(CURDIR)/.venv/bin:$$PATH" $(PY) -m vaelab.repro
 
 test: $(STAMP) browser $(ACTIONLINT)
 	$(PY) -m pytest -q

@@ -1,0 +1,168 @@
+"""`make repro`: `dvc repro`, with each one-thread setup's training stages run side by side.
+
+DVC runs one stage at a time. The study setup trains with one torch thread (at batch 16 a
+second thread only adds hand-offs), so a plain `dvc repro` leaves the other cores idle for most
+of the study's training. DVC releases its repository lock while a stage's command runs, so
+separate `dvc repro --single-item` processes over disjoint stages can run at once (DVC's
+"parallel stage execution"). A stage's bytes depend on its own thread count, not on what
+else runs, so the outputs are those of a plain `dvc repro`; a final `dvc repro` does the rest
+and is a no-op for what the workers made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vaelab import params
+from vaelab.names import DOWNLOAD_TARGET, Run, train_target
+
+# DVC waits for its repository lock instead of failing while another worker holds it.
+DVC_WORKER = ("dvc", "--wait-for-lock", "repro", "--single-item")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Training stages that may run `width` at a time: one setup's, on the CPU."""
+
+    setup: str
+    width: int
+    targets: tuple[str, ...]
+
+    def shares(self) -> list[list[str]]:
+        """The targets dealt round-robin to `width` workers: equal work, as the models of a
+        setup train for the same steps."""
+        return [list(self.targets[i :: self.width]) for i in range(self.width)]
+
+
+def parallel_batches(cores: int, path: Path | str = params.DEFAULT_PATH) -> list[Batch]:
+    """One batch per CPU setup whose thread count leaves room for two or more runs at once."""
+    setups, vae = params.load("setups", "vae", path=path)
+    batches = []
+    for setup in setups.values():
+        width = cores // setup.train.threads
+        if setup.train.device != "cpu" or width < 2:
+            continue
+        runs = [Run(setup.name, seed) for seed in setup.train.seeds]
+        targets = [train_target(beta, run) for run in runs for beta in (None, *vae.betas)]
+        batches.append(Batch(setup.name, min(width, len(targets)), tuple(targets)))
+    return batches
+
+
+class WorkerFailed(RuntimeError):
+    pass
+
+
+def _relay(stream, prefix: str) -> None:
+    """A worker's output, line by line, tagged so that two workers' lines can be told apart."""
+    for line in iter(stream.readline, ""):
+        sys.stdout.write(f"{prefix}{line}")
+        sys.stdout.flush()
+
+
+def run_side_by_side(commands: Sequence[Sequence[str]], cwd: Path) -> None:
+    """Run the commands at once; if one fails, interrupt the others and raise.
+
+    Each worker leads its own process group, so an interrupt reaches the stage DVC is
+    running (DVC ignores SIGINT while its command runs) and DVC then releases its locks.
+    """
+    workers = [
+        subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        for command in commands
+    ]
+    relays = [
+        threading.Thread(target=_relay, args=(w.stdout, f"[{i + 1}/{len(workers)}] "))
+        for i, w in enumerate(workers)
+    ]
+    for relay in relays:
+        relay.start()
+    failed = None
+    try:
+        while failed is None and any(w.poll() is None for w in workers):
+            for worker in workers:
+                try:
+                    worker.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    continue
+                if worker.returncode != 0:
+                    failed = worker
+                    break
+        failed = failed or next((w for w in workers if w.returncode != 0), None)
+    except KeyboardInterrupt:
+        failed = "interrupted"
+    if failed is not None:
+        for worker in workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGINT)
+    for worker in workers:
+        worker.wait()
+    for relay in relays:
+        relay.join()
+    if failed == "interrupted":
+        raise KeyboardInterrupt
+    if failed is not None:
+        share = " ".join(failed.args[len(DVC_WORKER) :])
+        raise WorkerFailed(
+            f"`{' '.join(failed.args)}` failed (exit {failed.returncode}), so the other workers "
+            f"were stopped. What finished is kept; fix the error above, then run make repro "
+            f"again. (It was reproducing: {share})"
+        )
+
+
+def reproduce(cwd: Path, cores: int, extra: Sequence[str] = ()) -> None:
+    """The whole pipeline: the download, each parallel batch, then `dvc repro` for the rest."""
+    batches = parallel_batches(cores, cwd / params.DEFAULT_PATH)
+    if batches:
+        # The training stages' only upstream stage: with --single-item the workers do not
+        # reproduce it themselves.
+        subprocess.run(["dvc", "repro", DOWNLOAD_TARGET], cwd=cwd, check=True)
+    for batch in batches:
+        print(
+            f"training setup {batch.setup!r} {batch.width} stages at a time "
+            f"({cores} cores, {cores // batch.width} thread(s) each)",
+            flush=True,
+        )
+        run_side_by_side([[*DVC_WORKER, *share] for share in batch.shares()], cwd)
+    subprocess.run(["dvc", "repro", *extra], cwd=cwd, check=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--cores",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="cores to fill (default: those this process may use)",
+    )
+    args, extra = parser.parse_known_args(argv)
+    try:
+        reproduce(Path.cwd(), args.cores, extra)
+    except params.ParamsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except WorkerFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as error:
+        return error.returncode
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""`make repro` (`python -m vaelab.repro`): the one-thread setups' training stages run in
+side-by-side `dvc repro --single-item` workers, and the outputs are those of a lone run."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from repo_copy import REPO, commit, copy_repository, run, stages_run
+
+from vaelab import repro
+from vaelab.names import Run, train_target
+
+SETUP = "tiny"
+SEED = 42
+BETAS = [0, 1]
+
+
+def tiny_one_thread(raw: dict) -> None:
+    """One small one-thread setup: three training stages (the AE and two β), one epoch."""
+    raw["setups"] = {
+        SETUP: {"model": {"hidden": [32]}, "train": {"batch_size": 500, "threads": 1}}
+    }
+    raw["train"] |= {"seeds": [SEED], "checkpoints": [1]}
+    raw["classifier"] |= {"epochs": 1, "seeds": [7]}
+    raw["vae"]["betas"] = BETAS
+    raw["figures"] |= {"betas": BETAS, "example_beta": 1, "pair_betas": BETAS}
+    raw["figures"] |= {"curve_betas": BETAS, "shifted_betas": BETAS}
+    raw["explorer"] |= {"setup": SETUP, "betas": [0], "checkpoints": [1]}
+
+
+def write_params(tmp_path: Path, edit) -> Path:
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    edit(raw)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def test_only_cpu_setups_with_room_for_two_runs_train_side_by_side(tmp_path):
+    def three_setups(raw):
+        raw["train"]["seeds"] = [1, 2]
+        raw["setups"] = {
+            "lean": {"train": {"threads": 1}},
+            "busy": {"train": {"threads": 2}},
+            "gpu": {"train": {"threads": 1, "device": "cuda"}},
+        }
+        raw["explorer"]["setup"] = "lean"
+
+    path = write_params(tmp_path, three_setups)
+    betas = yaml.safe_load(path.read_text())["vae"]["betas"]
+    (lean,) = repro.parallel_batches(cores=2, path=path)
+    runs = [Run("lean", 1), Run("lean", 2)]
+    assert lean.setup == "lean" and lean.width == 2
+    assert sorted(lean.targets) == sorted(train_target(b, r) for r in runs for b in (None, *betas))
+    shares = lean.shares()
+    assert len(shares) == 2 and sorted(sum(shares, [])) == sorted(lean.targets)
+    assert abs(len(shares[0]) - len(shares[1])) <= 1
+
+    widths = {b.setup: b.width for b in repro.parallel_batches(cores=4, path=path)}
+    assert widths == {"lean": 4, "busy": 2}
+    assert repro.parallel_batches(cores=1, path=path) == []
+
+
+def test_a_failing_worker_stops_the_others_and_names_its_command(tmp_path):
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    failer = [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"]
+    start = time.monotonic()
+    with pytest.raises(repro.WorkerFailed, match=r"exit 3\), so the other workers were stopped"):
+        repro.run_side_by_side([sleeper, failer], tmp_path)
+    assert time.monotonic() - start < 20  # the sleeper was interrupted, not waited for
+
+
+def test_bad_params_fail_before_any_stage_runs(tmp_path, capsys, monkeypatch):
+    def bad(raw):
+        raw["setups"] = {"lean": {"train": {"threads": 1, "no_such_key": 3}}}
+
+    write_params(tmp_path, bad)
+    monkeypatch.chdir(tmp_path)
+    assert repro.main([]) == 1
+    assert "setups.lean.train.no_such_key: unknown key" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_workers_train_side_by_side_and_make_a_lone_runs_bytes(tmp_path, mnist_root):
+    repo = copy_repository(tmp_path, mnist_root, tiny_one_thread)
+    output = run(repo, sys.executable, "-m", "vaelab.repro", "--cores", "2")
+    targets = {train_target(b, Run(SETUP, SEED)) for b in (None, *BETAS)}
+
+    by_worker = {
+        tag: stages_run(
+            "\n".join(line[len(tag) :] for line in output.splitlines() if line.startswith(tag))
+        )
+        for tag in ("[1/2] ", "[2/2] ")
+    }
+    assert by_worker["[1/2] "] and by_worker["[2/2] "], output
+    assert by_worker["[1/2] "] | by_worker["[2/2] "] == targets
+    assert not by_worker["[1/2] "] & by_worker["[2/2] "]
+    assert not stages_run(output) & targets, "the final dvc repro trained again"
+    assert "up to date" in run(repo, "dvc", "status")
+
+    # The same stage run alone, forced, makes the same model bytes.
+    commit(repo, "side by side")
+    target = sorted(targets)[0]
+    lock_before = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][target]
+    run(repo, "dvc", "repro", "--force", "--single-item", target)
+    lock_after = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][target]
+    models = [o for o in lock_before["outs"] if o["path"].startswith("models/")]
+    assert models and models == [o for o in lock_after["outs"] if o["path"].startswith("models/")]
