@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from vaelab import params
-from vaelab.io import read_json
-from vaelab.names import (
+from vaelab.core import params
+from vaelab.core.io import read_json
+from vaelab.core.names import (
     EXPLORER_PAGE,
     EXPLORER_SUMMARY,
     RUNTIME_REPORT,

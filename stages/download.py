@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from vaelab import params
-from vaelab.data.download import fetch_mnist
+from vaelab.core import params
+from vaelab.core.io import write_json
 from vaelab.data.files import raw_dir
-from vaelab.data.verify import DownloadError
-from vaelab.io import write_json
+from vaelab.download.fetch import fetch_mnist
+from vaelab.download.verify import DownloadError
 
 
 def main(argv: list[str] | None = None) -> int:

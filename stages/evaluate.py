@@ -6,11 +6,11 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from vaelab import params
-from vaelab.checkpoints import CheckpointError
-from vaelab.evaluate import evaluate_model
-from vaelab.io import write_json
-from vaelab.names import epoch_key
+from vaelab.core import params
+from vaelab.core.checkpoints import CheckpointError
+from vaelab.core.io import write_json
+from vaelab.core.names import epoch_key
+from vaelab.evaluation.evaluate import evaluate_model
 
 
 def main() -> int:

@@ -9,12 +9,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from vaelab import params
-from vaelab.checkpoints import CheckpointError, checkpoint_path, load_autoencoder, load_classifier
+from vaelab.core import params
+from vaelab.core.checkpoints import (
+    CheckpointError,
+    checkpoint_path,
+    load_autoencoder,
+    load_classifier,
+)
+from vaelab.core.io import write_json, write_text
+from vaelab.core.names import Run, model_dir
 from vaelab.data.mnist import load_mnist
 from vaelab.explorer.page import ExplorerError, offered, payload, render
-from vaelab.io import write_json, write_text
-from vaelab.names import Run, model_dir
 
 
 def main() -> int:

@@ -5,12 +5,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from vaelab import params
-from vaelab.checkpoints import CheckpointError
+from vaelab.core import params
+from vaelab.core.checkpoints import CheckpointError
+from vaelab.core.io import write_json
+from vaelab.core.names import Run
 from vaelab.figures.inputs import FiguresError
 from vaelab.figures.make import make_figures
-from vaelab.io import write_json
-from vaelab.names import Run
 
 
 def main() -> int:

@@ -7,8 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from vaelab import params
-from vaelab.names import RUNTIME_REPORT
+from vaelab.core import params
+from vaelab.core.names import RUNTIME_REPORT
 from vaelab.report.write import collect, write_report
 
 

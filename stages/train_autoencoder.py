@@ -5,10 +5,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from vaelab import params
+from vaelab.core import params
+from vaelab.core.runtime import DeviceError
 from vaelab.data.mnist import DataMissingError
-from vaelab.runs import train_autoencoder
-from vaelab.runtime import DeviceError
+from vaelab.training.runs import train_autoencoder
 
 
 def main() -> int:

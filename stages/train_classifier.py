@@ -5,11 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from vaelab import params
+from vaelab.core import params
+from vaelab.core.io import write_json
+from vaelab.core.runtime import DeviceError
 from vaelab.data.mnist import DataMissingError
-from vaelab.io import write_json
-from vaelab.runs import train_classifier
-from vaelab.runtime import DeviceError
+from vaelab.training.runs import train_classifier
 
 
 def main() -> int:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from vaelab.data.download import fetch_mnist
+from vaelab.core.params import DataParams
 from vaelab.data.files import FILES, raw_dir
 from vaelab.data.idx import write_idx
 from vaelab.data.mnist import load_mnist
-from vaelab.data.verify import DownloadError, verify_raw_dir
-from vaelab.params import DataParams
+from vaelab.download.fetch import fetch_mnist
+from vaelab.download.verify import DownloadError, verify_raw_dir
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_CACHE = REPO / ".cache" / "mnist"  # git-ignored

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from vaelab.names import Run
+from vaelab.core.names import Run
 from vaelab.report.claims import check_setup
 from vaelab.report.evidence import Evidence
 from vaelab.report.trend import trend

@@ -21,11 +21,12 @@ import pytest
 import yaml
 from torchvision.datasets import MNIST
 
-from vaelab.data import idx, safe_pickle, sources
-from vaelab.data.download import fetch_mnist
+from vaelab.core.params import DataParams
+from vaelab.data import idx
 from vaelab.data.files import RAW_SHA256
-from vaelab.data.verify import DownloadError, verify_raw_dir
-from vaelab.params import DataParams
+from vaelab.download import safe_pickle, sources
+from vaelab.download.fetch import fetch_mnist
+from vaelab.download.verify import DownloadError, verify_raw_dir
 
 REPO = Path(__file__).resolve().parents[1]
 STAGE = REPO / "stages" / "download.py"

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from vaelab import objectives
-from vaelab.explicit_step import AdamSettings, ExplicitStep
-from vaelab.models import build_autoencoder
+from vaelab.core import objectives
+from vaelab.core.models import build_autoencoder
+from vaelab.training.explicit_step import AdamSettings, ExplicitStep
 
 HIDDEN = [32, 16, 8]
 

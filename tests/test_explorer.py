@@ -23,13 +23,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from vaelab import params
 from vaelab.browser import console_errors, network_requests, offline_chromium, requested_urls
-from vaelab.checkpoints import checkpoint_path, save_checkpoint
+from vaelab.core import params
+from vaelab.core.checkpoints import checkpoint_path, save_checkpoint
+from vaelab.core.models import AE, Classifier, build_autoencoder
+from vaelab.core.names import Run, beta_tag, classifier_path, kind_of, model_dir
 from vaelab.data.mnist import load_mnist
 from vaelab.explorer.page import BETA_MENU, EPOCH_MENU, offered, payload, render
-from vaelab.models import AE, Classifier, build_autoencoder
-from vaelab.names import Run, beta_tag, classifier_path, kind_of, model_dir
 
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN = [32, 16]  # small decoders: the page's arithmetic is the same at any width

@@ -20,14 +20,10 @@ import torch
 import yaml
 from PIL import Image
 
-from vaelab import params
-from vaelab.checkpoints import CheckpointError, checkpoint_path, save_checkpoint
-from vaelab.figures.decodes import normal_quantiles, pixel_std, posterior_density, redecodes
-from vaelab.figures.inputs import FiguresError
-from vaelab.figures.make import make_figures
-from vaelab.figures.primitives import TILE_PADDING, tile
-from vaelab.models import build_autoencoder
-from vaelab.names import (
+from vaelab.core import params
+from vaelab.core.checkpoints import CheckpointError, checkpoint_path, save_checkpoint
+from vaelab.core.models import build_autoencoder
+from vaelab.core.names import (
     Run,
     curve_path,
     epoch_key,
@@ -37,6 +33,10 @@ from vaelab.names import (
     model_dir,
     model_name,
 )
+from vaelab.figures.decodes import normal_quantiles, pixel_std, posterior_density, redecodes
+from vaelab.figures.inputs import FiguresError
+from vaelab.figures.make import make_figures
+from vaelab.figures.primitives import TILE_PADDING, tile
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_P = params.ModelParams(

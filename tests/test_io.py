@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vaelab import io
+from vaelab.core import io
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])

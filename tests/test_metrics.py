@@ -6,12 +6,13 @@ import math
 import pytest
 import torch
 
-from vaelab import metrics, objectives, params
+from vaelab.core import objectives, params
+from vaelab.core.models import VAE
 from vaelab.data.mnist import load_mnist
-from vaelab.evaluate import _likelihood_terms
-from vaelab.explicit_step import AdamSettings, ExplicitStep
-from vaelab.models import VAE
-from vaelab.train import FitSettings, fit_explicit
+from vaelab.evaluation import metrics
+from vaelab.evaluation.evaluate import _likelihood_terms
+from vaelab.training.explicit_step import AdamSettings, ExplicitStep
+from vaelab.training.train import FitSettings, fit_explicit
 
 
 @pytest.fixture(scope="module")

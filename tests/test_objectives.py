@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from vaelab import objectives
+from vaelab.core import objectives
 
 
 def test_kl_closed_form_matches_monte_carlo():

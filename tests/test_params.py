@@ -5,7 +5,7 @@ import re
 import pytest
 import yaml
 
-from vaelab import params
+from vaelab.core import params
 
 REPO_PARAMS = params.DEFAULT_PATH
 

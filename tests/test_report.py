@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from vaelab import params
-from vaelab.names import (
+from vaelab.core import params
+from vaelab.core.names import (
     EXPLORER_PAGE,
     Run,
     classifier_name,

@@ -12,7 +12,7 @@ import yaml
 from repo_copy import REPO, commit, copy_repository, run, stages_run
 
 from vaelab import repro
-from vaelab.names import Run, train_target
+from vaelab.core.names import Run, train_target
 
 SETUP = "tiny"
 SEED = 42

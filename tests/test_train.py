@@ -6,14 +6,14 @@ import math
 import pytest
 import torch
 
-from vaelab import objectives, params
-from vaelab.checkpoints import CheckpointError, checkpoint_path, load_into, read_checkpoint
+from vaelab.core import objectives, params
+from vaelab.core.checkpoints import CheckpointError, checkpoint_path, load_into, read_checkpoint
+from vaelab.core.models import VAE
+from vaelab.core.runtime import seed_everything
 from vaelab.data.mnist import load_mnist
-from vaelab.explicit_step import AdamSettings, ExplicitStep
-from vaelab.models import VAE
-from vaelab.runs import train_autoencoder
-from vaelab.runtime import seed_everything
-from vaelab.train import FitSettings, TrainingDivergedError, fit, fit_explicit
+from vaelab.training.explicit_step import AdamSettings, ExplicitStep
+from vaelab.training.runs import train_autoencoder
+from vaelab.training.train import FitSettings, TrainingDivergedError, fit, fit_explicit
 
 SEED = 42
 

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vaelab import params
-from vaelab.names import DOWNLOAD_TARGET, Run, train_target
+from vaelab.core import params
+from vaelab.core.names import DOWNLOAD_TARGET, Run, train_target
 
 # DVC waits for its repository lock instead of failing while another worker holds it.
 DVC_WORKER = ("dvc", "--wait-for-lock", "repro", "--single-item")

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from vaelab.io import read_json
-from vaelab.names import (
+from vaelab.core.io import read_json
+from vaelab.core.names import (
     TRAIN_SUMMARY,
     Run,
     classifier_name,

@@ -16,7 +16,6 @@ from typing import Any
 
 import torch
 
-from vaelab import objectives, params
 from vaelab.bench import explorer, pipeline, remote, small_batch
 from vaelab.bench.training import (
     check_raw_data,
@@ -27,10 +26,11 @@ from vaelab.bench.training import (
     naive_loader,
     peak_matmul_flops,
 )
+from vaelab.core import objectives, params
+from vaelab.core.io import write_json
+from vaelab.core.models import build_autoencoder, forward_flops_per_image
+from vaelab.core.runtime import environment, resolve_device, seed_everything, set_threads
 from vaelab.data.mnist import load_mnist
-from vaelab.io import write_json
-from vaelab.models import build_autoencoder, forward_flops_per_image
-from vaelab.runtime import environment, resolve_device, seed_everything, set_threads
 
 REPO = Path(__file__).resolve().parents[3]
 BETA = 1.0  # the study's VAE

@@ -1,4 +1,5 @@
-"""The study setup's small batches: a plain eager PyTorch step against `vaelab.explicit_step`.
+"""The study setup's small batches: a plain eager PyTorch step against the written-out one
+(`vaelab.training.explicit_step`).
 
 Per model-step on real MNIST at the study setup's batch size, all in one process run:
 - the plain loop: autograd, `torch.optim.Adam`, `loss.item()` each step, as a user writes it,
@@ -19,11 +20,11 @@ from typing import Any
 
 import torch
 
-from vaelab import objectives, params
+from vaelab.core import objectives, params
+from vaelab.core.models import build_autoencoder
+from vaelab.core.runtime import seed_everything, set_threads
 from vaelab.data.mnist import load_mnist
-from vaelab.explicit_step import AdamSettings, ExplicitStep
-from vaelab.models import build_autoencoder
-from vaelab.runtime import seed_everything, set_threads
+from vaelab.training.explicit_step import AdamSettings, ExplicitStep
 
 SETUP = "study"
 BETA = 1.0

@@ -16,10 +16,11 @@ import torchvision
 from torch import nn
 from torch.utils.data import DataLoader
 
-from vaelab import metrics, objectives
+from vaelab.core import objectives
 from vaelab.data.files import PIXELS, raw_dir
-from vaelab.explicit_step import AdamSettings, ExplicitStep
-from vaelab.train import FitSettings, fit_explicit
+from vaelab.evaluation import metrics
+from vaelab.training.explicit_step import AdamSettings, ExplicitStep
+from vaelab.training.train import FitSettings, fit_explicit
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def fit_epochs(
     epochs: int,
     seed: int = 0,
 ) -> list[EpochStats]:
-    """Our loop: `vaelab.train.fit_explicit` (in-memory batches, the written-out step) for
+    """Our loop: `vaelab.training.train.fit_explicit` (in-memory batches, the written-out step) for
     `epochs` epochs.
 
     train_x: (N, 784) on the model's device. Only the training steps are timed (the loop's

@@ -1,1 +1,1 @@
-"""MNIST: what the files are, how to get them verified, and how to load them into tensors."""
+"""MNIST as the stages read it: what the files are, and how to load them into tensors."""

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vaelab.core.names import DOWNLOAD_TARGET
 from vaelab.data.files import FILES, PIXELS, raw_dir
 from vaelab.data.idx import read_idx
-from vaelab.names import DOWNLOAD_TARGET
 
 
 class DataMissingError(FileNotFoundError):

@@ -13,10 +13,11 @@ from typing import Any
 
 import torch
 
-from vaelab import labels, params
+from vaelab import labels
+from vaelab.core import params
+from vaelab.core.models import AE, Classifier
+from vaelab.core.names import beta_tag
 from vaelab.explorer.payload import PRIOR_RADIUS, b64, model_entry
-from vaelab.models import AE, Classifier
-from vaelab.names import beta_tag
 
 HERE = Path(__file__).parent
 TEMPLATE, SCRIPT = HERE / "page.html", HERE / "page.js"

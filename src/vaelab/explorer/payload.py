@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vaelab.models import AE, Classifier
+from vaelab.core.models import AE, Classifier
 
 PRIOR_RADIUS = 2.0  # the N(0, I) circle the page draws: two standard deviations
 EXTENT_QUANTILE = 0.005  # the plane shows the middle 99 % of the means along each axis...

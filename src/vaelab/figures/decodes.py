@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from vaelab.models import AE
+from vaelab.core.models import AE
 
 
 @torch.inference_mode()

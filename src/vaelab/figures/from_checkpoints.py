@@ -13,6 +13,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from vaelab.core.names import (
+    FIG_AE_LATENT,
+    FIG_BETA_PAIR,
+    FIG_MANIFOLD,
+    FIG_POSTERIOR,
+    FIG_REDECODES,
+    FIG_SHIFTED,
+    draws_manifold,
+    epoch_figure,
+)
 from vaelab.data.files import IMAGE_SIDE
 from vaelab.figures.decodes import (
     decode,
@@ -35,16 +45,6 @@ from vaelab.figures.primitives import (
     tile_corner,
 )
 from vaelab.labels import beta_label, model_title, shifted_name
-from vaelab.names import (
-    FIG_AE_LATENT,
-    FIG_BETA_PAIR,
-    FIG_MANIFOLD,
-    FIG_POSTERIOR,
-    FIG_REDECODES,
-    FIG_SHIFTED,
-    draws_manifold,
-    epoch_figure,
-)
 
 
 def row_labels(study: Study) -> dict[str, str]:

@@ -15,17 +15,17 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from vaelab.figures.inputs import Study
-from vaelab.figures.primitives import new_figure
-from vaelab.io import write_with
-from vaelab.labels import beta_label, recon_label, shifted_name
-from vaelab.names import (
+from vaelab.core.io import write_with
+from vaelab.core.names import (
     CONFIDENCE_CSV,
     FIG_RATE_DISTORTION,
     RATE_DISTORTION_CSV,
     epoch_key,
     model_name,
 )
+from vaelab.figures.inputs import Study
+from vaelab.figures.primitives import new_figure
+from vaelab.labels import beta_label, recon_label, shifted_name
 
 CONFIDENCES = ("recon_confidence_ratio", "prior_confidence_ratio", "shifted_confidence_ratio")
 

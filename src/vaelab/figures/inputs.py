@@ -15,12 +15,16 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from vaelab import params
-from vaelab.checkpoints import CheckpointError, checkpoint_path, load_autoencoder, read_checkpoint
-from vaelab.figures.primitives import save_figure
-from vaelab.io import read_json
-from vaelab.models import AE
-from vaelab.names import (
+from vaelab.core import params
+from vaelab.core.checkpoints import (
+    CheckpointError,
+    checkpoint_path,
+    load_autoencoder,
+    read_checkpoint,
+)
+from vaelab.core.io import read_json
+from vaelab.core.models import AE
+from vaelab.core.names import (
     Run,
     beta_tag,
     curve_path,
@@ -31,6 +35,7 @@ from vaelab.names import (
     model_name,
     train_target,
 )
+from vaelab.figures.primitives import save_figure
 
 # The test-split dvclive logs that figures 10–11 draw; the AE logs only loss and recon.
 VAE_CURVES = ("loss", "recon", "kl", "kl_share")

@@ -12,7 +12,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vaelab import params
+from vaelab.core import params
+from vaelab.core.names import (
+    CONFIDENCE_FIGURES,
+    LOSS_FIGURES,
+    Run,
+    confidence_figure,
+    curve_halves,
+    loss_figure,
+)
 from vaelab.data.mnist import load_split
 from vaelab.figures.from_checkpoints import (
     fig02_ae_latent,
@@ -32,14 +40,6 @@ from vaelab.figures.from_metrics import (
 )
 from vaelab.figures.inputs import Inputs, Study
 from vaelab.figures.primitives import figure_style
-from vaelab.names import (
-    CONFIDENCE_FIGURES,
-    LOSS_FIGURES,
-    Run,
-    confidence_figure,
-    curve_halves,
-    loss_figure,
-)
 
 
 def needed_models(

@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
+from vaelab.core.io import write_with
 from vaelab.data.files import IMAGE_SIDE, N_CLASSES
-from vaelab.io import write_with
 
 DIGIT_COLOURS = sns.color_palette("tab10", N_CLASSES)
 TILE_PADDING = 2  # pixels of white between tiles

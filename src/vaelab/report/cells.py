@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from vaelab.core.names import BY_CLASSIFIER
 from vaelab.labels import beta_label, percent
-from vaelab.names import BY_CLASSIFIER
 from vaelab.report.evidence import Evidence, NotMeasured
 from vaelab.report.render import Table
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from vaelab.labels import beta_key, beta_label, beta_range, beta_set, percent
-from vaelab.names import (
+from vaelab.core.names import (
     CLASSIFIER_TARGET,
     figures_numbers_path,
     figures_target,
     model_name,
 )
+from vaelab.labels import beta_key, beta_label, beta_range, beta_set, percent
 from vaelab.report.evidence import Evidence, NotMeasured, seeds_mean
 from vaelab.report.interval import Interval, t_interval
 from vaelab.report.trend import trend

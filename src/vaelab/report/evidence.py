@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vaelab.io import read_json
-from vaelab.labels import beta_label
-from vaelab.names import (
+from vaelab.core.io import read_json
+from vaelab.core.names import (
     BY_CLASSIFIER,
     DATA_SUMMARY,
     TRAIN_SUMMARY,
@@ -34,6 +33,7 @@ from vaelab.names import (
     train_dir,
     train_target,
 )
+from vaelab.labels import beta_label
 
 CURVE_SPLITS = ("train", "test")
 CURVE_METRICS = ("loss", "recon", "kl", "kl_share", "beta_kl_share")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from vaelab import names
-from vaelab.names import DOWNLOAD_TARGET, figures_target
+from vaelab.core import names
+from vaelab.core.names import DOWNLOAD_TARGET, figures_target
 from vaelab.report.cells import fmt
 from vaelab.report.evidence import Evidence
 from vaelab.report.render import Block, Heading, Paragraph, Table

@@ -10,16 +10,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vaelab import names, params
-from vaelab.data.files import SPLIT_SIZES
-from vaelab.labels import beta_label, beta_set, count, recon_unit, shifted_name
-from vaelab.names import (
+from vaelab.core import names, params
+from vaelab.core.names import (
     CLASSIFIER_TARGET,
     DATA_SUMMARY,
     DOWNLOAD_TARGET,
     figures_numbers_path,
     figures_target,
 )
+from vaelab.data.files import SPLIT_SIZES
+from vaelab.labels import beta_label, beta_set, count, recon_unit, shifted_name
 from vaelab.report.cells import NOT_MEASURED, ensemble_text, fmt, metrics_columns, rows
 from vaelab.report.claims import Claim
 from vaelab.report.evidence import Evidence

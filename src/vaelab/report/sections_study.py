@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from vaelab import names
+from vaelab.core import names
+from vaelab.core.names import FIGURES_TARGET, beta_tag
 from vaelab.labels import beta_label, beta_list, beta_set, shifted_name
-from vaelab.names import FIGURES_TARGET, beta_tag
 from vaelab.report.cells import (
     BETA_COLUMNS,
     CONFIDENCE_COLUMNS,

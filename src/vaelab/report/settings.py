@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vaelab import params
+from vaelab.core import params
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from vaelab import labels, params
-from vaelab.io import write_json, write_text
-from vaelab.names import RUNTIME_REPORT, Run
+from vaelab import labels
+from vaelab.core import params
+from vaelab.core.io import write_json, write_text
+from vaelab.core.names import RUNTIME_REPORT, Run
 from vaelab.report.claims import Claim, check_setup
 from vaelab.report.evidence import Evidence, load_evidence
 from vaelab.report.render import Block, Heading, Paragraph, to_html, to_markdown

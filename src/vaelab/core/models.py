@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from vaelab.core.params import INITS, SAMPLING_RULES
 from vaelab.data.files import N_CLASSES, PIXELS
-from vaelab.params import INITS, SAMPLING_RULES
 
 # exp(±20) stays finite in float32 and no MNIST posterior needs a wider σ.
 LOGVAR_RANGE = (-20.0, 20.0)

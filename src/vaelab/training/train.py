@@ -1,8 +1,8 @@
 """The training loops: `fit` (autograd) for the classifier, `fit_explicit` for the
-autoencoder and the VAEs, whose steps `vaelab.explicit_step` writes out.
+autoencoder and the VAEs, whose steps `vaelab.training.explicit_step` writes out.
 
 `fit`'s model kinds differ only in their `objective(model, x, y) -> {"loss": ..., ...}` (batch
-means from `vaelab.objectives`). Both loops own shuffling, progress, NaN checks and per-epoch
+means from `vaelab.core.objectives`). Both loops own shuffling, progress, NaN checks and per-epoch
 test metrics.
 """
 
@@ -19,7 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 from vaelab.data.mnist import iterate_batches
-from vaelab.explicit_step import ExplicitStep
+from vaelab.training.explicit_step import ExplicitStep
 
 Objective = Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
 EpochHook = Callable[[int, dict[str, float], dict], None]  # (epoch, metrics, optimizer state)

@@ -14,12 +14,13 @@ from typing import Any
 
 import torch
 
-from vaelab import metrics, objectives, params
-from vaelab.checkpoints import checkpoint_path, load_autoencoder, load_classifier
+from vaelab.core import objectives, params
+from vaelab.core.checkpoints import checkpoint_path, load_autoencoder, load_classifier
+from vaelab.core.models import AE, Classifier
+from vaelab.core.names import BY_CLASSIFIER, epoch_key
+from vaelab.core.runtime import environment, resolve_device, seed_everything, set_threads
 from vaelab.data.mnist import load_mnist
-from vaelab.models import AE, Classifier
-from vaelab.names import BY_CLASSIFIER, epoch_key
-from vaelab.runtime import environment, resolve_device, seed_everything, set_threads
+from vaelab.evaluation import metrics
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from vaelab.objectives import LOG_2PI, Likelihood
+from vaelab.core.objectives import LOG_2PI, Likelihood
 
 
 def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vaelab.core.io import atomic_dir
+from vaelab.core.params import DataParams
 from vaelab.data.files import raw_dir as raw_dir_of
-from vaelab.data.sources import SOURCES
-from vaelab.data.verify import DownloadError, verify_raw_dir
-from vaelab.io import atomic_dir
-from vaelab.params import DataParams
+from vaelab.download.sources import SOURCES
+from vaelab.download.verify import DownloadError, verify_raw_dir
 
 
 def fetch_mnist(data: DataParams, out: Path | str) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from vaelab.core.names import DOWNLOAD_TARGET
 from vaelab.data.files import RAW_SHA256
-from vaelab.names import DOWNLOAD_TARGET
 
 
 class DownloadError(RuntimeError):

@@ -9,10 +9,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from vaelab import params
-from vaelab.io import write_with
-from vaelab.models import AE, Classifier, build_autoencoder
-from vaelab.names import (
+from vaelab.core import params
+from vaelab.core.io import write_with
+from vaelab.core.models import AE, Classifier, build_autoencoder
+from vaelab.core.names import (
     checkpoint_file,
     classifier_path,
     classifier_target,

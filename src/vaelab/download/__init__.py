@@ -1,0 +1,1 @@
+"""The download stage: MNIST from the first source that yields verified files."""

@@ -1,0 +1,1 @@
+"""Evaluation: every checkpoint's held-out metrics, in nats and confidence ratios."""

@@ -1,0 +1,1 @@
+"""Training: the written-out step, the epoch loop, and one run of a model from params."""
