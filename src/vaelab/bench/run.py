@@ -99,7 +99,7 @@ ROWS = (
     ("fraction of matmul peak (target ≥ 55 %)", "fraction_of_peak", "{:.1%}"),
     ("one VAE epoch (s)", "vae_epoch_seconds", "{:.2f}"),
     ("IWAE importance samples/s", "iwae_samples_per_s", "{:.0f}"),
-    ("full dvc repro, empty cache (s)", "full_repro_seconds", "{:.1f}"),
+    ("full make repro, empty cache (s)", "full_repro_seconds", "{:.1f}"),
     ("  of which training steps (s)", "training_step_seconds", "{:.1f}"),
     ("  share outside training (target ≤ 15 %)", "outside_training_share", "{:.1%}"),
     ("  evaluate stages, all models (s)", "evaluate_seconds", "{:.1f}"),
