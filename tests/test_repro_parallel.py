@@ -65,6 +65,19 @@ def test_only_cpu_setups_with_room_for_two_runs_train_side_by_side(tmp_path):
     assert repro.parallel_batches(cores=1, path=path) == []
 
 
+def test_download_is_the_only_stage_upstream_of_training():
+    """What reproduce() runs before the workers, which run with --single-item."""
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    made_by = {
+        out if isinstance(out, str) else next(iter(out)): name  # a path, or {path: options}
+        for name, stage in stages.items()
+        for out in stage.get("outs", [])
+    }
+    for name in ("train_ae", "train_vae"):
+        upstream = {made_by.get(dep) for dep in stages[name]["deps"]} - {None}
+        assert upstream == {repro.DOWNLOAD_TARGET}, name
+
+
 def test_a_failing_worker_stops_the_others_and_names_its_command(tmp_path):
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     failer = [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"]

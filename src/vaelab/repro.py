@@ -33,6 +33,7 @@ class Batch:
     """Training stages that may run `width` at a time: one setup's, on the CPU."""
 
     setup: str
+    threads: int
     width: int
     targets: tuple[str, ...]
 
@@ -52,7 +53,8 @@ def parallel_batches(cores: int, path: Path | str = params.DEFAULT_PATH) -> list
             continue
         runs = [Run(setup.name, seed) for seed in setup.train.seeds]
         targets = [train_target(beta, run) for run in runs for beta in (None, *vae.betas)]
-        batches.append(Batch(setup.name, min(width, len(targets)), tuple(targets)))
+        width = min(width, len(targets))
+        batches.append(Batch(setup.name, setup.train.threads, width, tuple(targets)))
     return batches
 
 
@@ -123,7 +125,7 @@ def run_side_by_side(commands: Sequence[Sequence[str]], cwd: Path) -> None:
         )
 
 
-def reproduce(cwd: Path, cores: int, extra: Sequence[str] = ()) -> None:
+def reproduce(cwd: Path, cores: int) -> None:
     """The whole pipeline: the download, each parallel batch, then `dvc repro` for the rest."""
     batches = parallel_batches(cores, cwd / params.DEFAULT_PATH)
     if batches:
@@ -132,12 +134,12 @@ def reproduce(cwd: Path, cores: int, extra: Sequence[str] = ()) -> None:
         subprocess.run(["dvc", "repro", DOWNLOAD_TARGET], cwd=cwd, check=True)
     for batch in batches:
         print(
-            f"training setup {batch.setup!r} {batch.width} stages at a time "
-            f"({cores} cores, {cores // batch.width} thread(s) each)",
+            f"training setup {batch.setup!r}: {batch.width} stages at a time, "
+            f"{batch.threads} thread(s) each, on {cores} cores",
             flush=True,
         )
         run_side_by_side([[*DVC_WORKER, *share] for share in batch.shares()], cwd)
-    subprocess.run(["dvc", "repro", *extra], cwd=cwd, check=True)
+    subprocess.run(["dvc", "repro"], cwd=cwd, check=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,13 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         default=len(os.sched_getaffinity(0)),
         help="cores to fill (default: those this process may use)",
     )
-    args, extra = parser.parse_known_args(argv)
+    args = parser.parse_args(argv)
     try:
-        reproduce(Path.cwd(), args.cores, extra)
-    except params.ParamsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except WorkerFailed as error:
+        reproduce(Path.cwd(), args.cores)
+    except (params.ParamsError, WorkerFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as error:
