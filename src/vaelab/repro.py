@@ -70,10 +70,12 @@ def _relay(stream, prefix: str) -> None:
 
 
 def run_side_by_side(commands: Sequence[Sequence[str]], cwd: Path) -> None:
-    """Run the commands at once; if one fails, interrupt the others and raise.
+    """Run the commands at once; if one fails, stop the others and raise.
 
-    Each worker leads its own process group, so an interrupt reaches the stage DVC is
-    running (DVC ignores SIGINT while its command runs) and DVC then releases its locks.
+    Each worker leads its own process group, and SIGTERM goes to the whole group: DVC ignores
+    SIGINT while a stage's command runs, and a shell's background job starts with SIGINT
+    ignored. DVC writes nothing to dvc.lock for a stage that did not finish, and clears the
+    read-write locks of processes that no longer exist.
     """
     workers = [
         subprocess.Popen(
@@ -109,7 +111,7 @@ def run_side_by_side(commands: Sequence[Sequence[str]], cwd: Path) -> None:
     if failed is not None:
         for worker in workers:
             if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGINT)
+                os.killpg(worker.pid, signal.SIGTERM)
     for worker in workers:
         worker.wait()
     for relay in relays:
