@@ -57,6 +57,8 @@ def test_only_cpu_setups_with_room_for_two_runs_train_side_by_side(tmp_path):
     assert lean.setup == "lean" and lean.width == 2
     assert sorted(lean.targets) == sorted(train_target(b, r) for r in runs for b in (None, *betas))
     shares = lean.shares()
+    (one,) = lean.restricted_to({"no such stage", lean.targets[3]}).shares()
+    assert one == [lean.targets[3]]
     assert len(shares) == 2 and sorted(sum(shares, [])) == sorted(lean.targets)
     assert abs(len(shares[0]) - len(shares[1])) <= 1
 
@@ -114,6 +116,10 @@ def test_workers_train_side_by_side_and_make_a_lone_runs_bytes(tmp_path, mnist_r
     assert not by_worker["[1/2] "] & by_worker["[2/2] "]
     assert not stages_run(output) & targets, "the final dvc repro trained again"
     assert "up to date" in run(repo, "dvc", "status")
+
+    # Nothing stale: no workers, nothing run.
+    again = run(repo, sys.executable, "-m", "vaelab.repro", "--cores", "2")
+    assert "[1/2]" not in again and not stages_run(again), again
 
     # The same stage run alone, forced, makes the same model bytes.
     commit(repo, "side by side")
