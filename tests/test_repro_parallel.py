@@ -105,12 +105,10 @@ def test_workers_train_side_by_side_and_make_a_lone_runs_bytes(tmp_path, mnist_r
     output = run(repo, sys.executable, "-m", "vaelab.repro", "--cores", "2")
     targets = {train_target(b, Run(SETUP, SEED)) for b in (None, *BETAS)}
 
-    by_worker = {
-        tag: stages_run(
-            "\n".join(line[len(tag) :] for line in output.splitlines() if line.startswith(tag))
-        )
-        for tag in ("[1/2] ", "[2/2] ")
-    }
+    by_worker: dict[str, set[str]] = {repro.worker_tag(i, 2): set() for i in (1, 2)}
+    for tag, stage in repro.RUNNING_STAGE.findall(output):
+        if tag:
+            by_worker[tag].add(stage)
     assert by_worker["[1/2] "] and by_worker["[2/2] "], output
     assert by_worker["[1/2] "] | by_worker["[2/2] "] == targets
     assert not by_worker["[1/2] "] & by_worker["[2/2] "]

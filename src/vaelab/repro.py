@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,16 +34,21 @@ DVC_WORKER = ("dvc", "--wait-for-lock", "repro", "--single-item")
 
 @dataclass(frozen=True)
 class Batch:
-    """Training stages that may run `width` at a time: one setup's, on the CPU."""
+    """One CPU setup's training stages, which may run `slots` at a time."""
 
     setup: str
     threads: int
-    width: int
+    slots: int  # cores // threads
     targets: tuple[str, ...]
+
+    @property
+    def width(self) -> int:
+        """Workers to start: no more than there are stages."""
+        return min(self.slots, len(self.targets))
 
     def restricted_to(self, targets: Collection[str]) -> Batch:
         kept = tuple(t for t in self.targets if t in targets)
-        return Batch(self.setup, self.threads, min(self.width, len(kept)), kept)
+        return Batch(self.setup, self.threads, self.slots, kept)
 
     def shares(self) -> list[list[str]]:
         """The targets dealt round-robin to `width` workers: equal work, as the models of a
@@ -54,13 +61,12 @@ def parallel_batches(cores: int, path: Path | str = params.DEFAULT_PATH) -> list
     setups, vae = params.load("setups", "vae", path=path)
     batches = []
     for setup in setups.values():
-        width = cores // setup.train.threads
-        if setup.train.device != "cpu" or width < 2:
+        slots = cores // setup.train.threads
+        if setup.train.device != "cpu" or slots < 2:
             continue
         runs = [Run(setup.name, seed) for seed in setup.train.seeds]
         targets = [train_target(beta, run) for run in runs for beta in (None, *vae.betas)]
-        width = min(width, len(targets))
-        batches.append(Batch(setup.name, setup.train.threads, width, tuple(targets)))
+        batches.append(Batch(setup.name, setup.train.threads, slots, tuple(targets)))
     return batches
 
 
@@ -77,11 +83,41 @@ class WorkerFailed(RuntimeError):
     pass
 
 
+def worker_tag(index: int, count: int) -> str:
+    """What starts each line of worker `index` (1-based) of `count`."""
+    return f"[{index}/{count}] "
+
+
+# DVC's line for a stage it runs, untagged or with a worker's tag (group 1) before it.
+RUNNING_STAGE = re.compile(r"^(\[\d+/\d+\] )?Running stage '([^']+)'", re.M)
+
+
 def _relay(stream, prefix: str) -> None:
     """A worker's output, line by line, tagged so that two workers' lines can be told apart."""
     for line in iter(stream.readline, ""):
         sys.stdout.write(f"{prefix}{line}")
         sys.stdout.flush()
+
+
+def _first_failure(workers: Sequence[subprocess.Popen]) -> subprocess.Popen | None:
+    """Wait until every worker has ended or one has failed; the failed one, if any."""
+    while True:
+        failed = next((w for w in workers if w.poll() not in (None, 0)), None)
+        if failed is not None or all(w.returncode is not None for w in workers):
+            return failed
+        time.sleep(0.5)
+
+
+def _end(workers: Sequence[subprocess.Popen], relays: Sequence[threading.Thread]) -> None:
+    """SIGTERM to the process group of each worker still running; then wait for every worker
+    and the last of its output."""
+    for worker in workers:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        worker.wait()
+    for relay in relays:
+        relay.join()
 
 
 def run_side_by_side(commands: Sequence[Sequence[str]], cwd: Path) -> None:
@@ -104,35 +140,15 @@ def run_side_by_side(commands: Sequence[Sequence[str]], cwd: Path) -> None:
         for command in commands
     ]
     relays = [
-        threading.Thread(target=_relay, args=(w.stdout, f"[{i + 1}/{len(workers)}] "))
+        threading.Thread(target=_relay, args=(w.stdout, worker_tag(i + 1, len(workers))))
         for i, w in enumerate(workers)
     ]
     for relay in relays:
         relay.start()
-    failed = None
     try:
-        while failed is None and any(w.poll() is None for w in workers):
-            for worker in workers:
-                try:
-                    worker.wait(timeout=0.5)
-                except subprocess.TimeoutExpired:
-                    continue
-                if worker.returncode != 0:
-                    failed = worker
-                    break
-        failed = failed or next((w for w in workers if w.returncode != 0), None)
-    except KeyboardInterrupt:
-        failed = "interrupted"
-    if failed is not None:
-        for worker in workers:
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-    for worker in workers:
-        worker.wait()
-    for relay in relays:
-        relay.join()
-    if failed == "interrupted":
-        raise KeyboardInterrupt
+        failed = _first_failure(workers)
+    finally:  # also on Ctrl-C, which reaches only this process group
+        _end(workers, relays)
     if failed is not None:
         share = " ".join(failed.args[len(DVC_WORKER) :])
         raise WorkerFailed(
@@ -147,8 +163,8 @@ def reproduce(cwd: Path, cores: int) -> None:
     batches = parallel_batches(cores, cwd / params.DEFAULT_PATH)
     if batches:
         stale = stale_stages(cwd)
-        batches = [batch.restricted_to(stale) for batch in batches]
-        batches = [batch for batch in batches if batch.width >= 2]  # one needs no worker
+        batches = [b.restricted_to(stale) for b in batches]
+        batches = [b for b in batches if b.width >= 2]  # one stale stage needs no worker
     if batches:
         # The training stages' only upstream stage: with --single-item the workers do not
         # reproduce it themselves.

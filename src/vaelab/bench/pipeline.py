@@ -8,7 +8,6 @@ of one β, and a 4-point β training sweep through `dvc queue` with one and with
 from __future__ import annotations
 
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -32,10 +31,9 @@ from vaelab.core.names import (
     train_dir,
     train_target,
 )
+from vaelab.repro import RUNNING_STAGE
 
 GIT_USER = ["-c", "user.name=vaelab-bench", "-c", "user.email=bench@localhost"]
-# DVC's line for a stage it runs; `make repro`'s workers tag theirs with "[i/n] ".
-RUNNING = re.compile(r"^(?:\[\d+/\d+\] )?Running stage '([^']+)'", re.M)
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ class Clone:
         """Run a command to completion; its wall time and the DVC stages it ran."""
         start = time.perf_counter()
         stdout = self.output(*args)
-        stages = tuple(m.group(1) for m in RUNNING.finditer(stdout))
+        stages = tuple(m.group(2) for m in RUNNING_STAGE.finditer(stdout))
         return Done(time.perf_counter() - start, stages)
 
     def set_params(self, **changes: Any) -> None:
