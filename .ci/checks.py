@@ -31,7 +31,7 @@ from vaelab.core.names import (
 
 MIN_CLASSIFIER_ACCURACY = 0.98
 # Outputs every x86-64 machine with AVX2 must reproduce byte for byte (README: bit-stable):
-# by prefix, and every run's held-out metrics (metrics/runs/<setup>/seed_<s>/eval/).
+# by prefix, and every model's held-out metrics (metrics/runs/<setup>/eval/<model>/).
 BYTE_STABLE = (
     "models/",
     "report/README.md",
@@ -130,7 +130,7 @@ def problems() -> list[str]:
     runs = [Run(s.name, seed) for s in setups.values() for seed in s.train.seeds]
     for run in runs:
         for beta in vae_p.betas:
-            result = read_json(eval_path(run.metrics(Path("metrics")), beta))
+            result = read_json(eval_path(Path("metrics"), run, beta))
             for epoch in setups[run.setup].train.checkpoints:
                 row = result[epoch_key(epoch)]
                 slack = IWAE_ROUNDING * abs(row["neg_elbo_nats"])

@@ -1,5 +1,5 @@
-"""Stage evaluate_ae@<setup>-<seed> / evaluate_vae@<setup>-<β>-<seed>: every checkpoint of one
-model on the test set."""
+"""Stage evaluate_ae@<setup> / evaluate_vae@<setup>-<β>: every checkpoint of one model, each
+seed of train.seeds, on the test set."""
 
 import argparse
 import dataclasses
@@ -9,8 +9,8 @@ from pathlib import Path
 from vaelab.core import params
 from vaelab.core.checkpoints import CheckpointError
 from vaelab.core.io import write_json
-from vaelab.core.names import epoch_key
-from vaelab.evaluation.evaluate import evaluate_model
+from vaelab.core.names import Run, epoch_key
+from vaelab.evaluation.evaluate import evaluate_models
 
 
 def main() -> int:
@@ -18,13 +18,13 @@ def main() -> int:
     parser.add_argument("--setup", required=True, help="a key of setups in params.yaml")
     parser.add_argument("--kind", choices=("ae", "vae"), required=True)
     parser.add_argument("--beta", type=float, help="KL weight (vae only)")
-    parser.add_argument("--models", type=Path, required=True, help="checkpoint directory")
+    parser.add_argument("--models", type=Path, required=True, help="holds seed_<seed>/ folders")
     parser.add_argument(
         "--classifiers", type=Path, required=True, help="models root holding classifier/"
     )
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
-    parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
-    parser.add_argument("--runtime", type=Path, required=True, help="seconds and machine JSON")
+    parser.add_argument("--out", type=Path, required=True, help="folder of seed_<seed>.json")
+    parser.add_argument("--runtime", type=Path, required=True, help="folder of seconds JSON")
     args = parser.parse_args()
     try:
         clf_p, eval_p, base_train = params.load("classifier", "eval", "train")
@@ -33,10 +33,11 @@ def main() -> int:
         # thread for small training batches) would only slow evaluation's large ones.
         model_p = setup.model
         train_p = dataclasses.replace(setup.train, threads=base_train.threads)
-        result, runtime = evaluate_model(
+        runs = [Run(args.setup, seed) for seed in setup.train.seeds]
+        found = evaluate_models(
             args.kind,
             args.beta,
-            args.models,
+            [args.models / run.seed_folder for run in runs],
             args.classifiers,
             args.data,
             model_p,
@@ -47,14 +48,16 @@ def main() -> int:
     except (params.ParamsError, CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    write_json(args.out, result)
-    write_json(args.runtime, runtime)
-    last = result[epoch_key(train_p.epochs)]
-    print(
-        f"{args.out}: epoch {train_p.epochs} recon {last['recon']:.2f}, "
-        f"prior confidence ratio {last['prior_confidence_ratio']:.3f} "
-        f"({runtime['seconds']:.1f} s)"
-    )
+    # Written only once every seed is measured, so a failure leaves no partial folder.
+    for run, (result, runtime) in zip(runs, found, strict=True):
+        write_json(args.out / f"{run.seed_folder}.json", result)
+        write_json(args.runtime / f"{run.seed_folder}.json", runtime)
+        last = result[epoch_key(train_p.epochs)]
+        print(
+            f"{args.out}/{run.seed_folder}.json: epoch {train_p.epochs} "
+            f"recon {last['recon']:.2f}, prior confidence ratio "
+            f"{last['prior_confidence_ratio']:.3f} ({runtime['seconds']:.1f} s)"
+        )
     return 0
 
 

@@ -25,7 +25,7 @@ from vaelab.explorer.page import ExplorerError, offered, payload, render
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--models", type=Path, required=True, help="holds <setup>/seed_*/ and classifier/"
+        "--models", type=Path, required=True, help="holds <setup>/<model>/seed_*/ and classifier/"
     )
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
     parser.add_argument("--out", type=Path, required=True, help="the HTML page to write")
@@ -38,7 +38,7 @@ def main() -> int:
         models = []
         for beta in [*([None] if explorer_p.autoencoder else []), *explorer_p.betas]:
             for epoch in explorer_p.checkpoints:
-                path = checkpoint_path(model_dir(run.models(args.models), beta), epoch)
+                path = checkpoint_path(model_dir(args.models, run, beta), epoch)
                 models.append(offered(beta, epoch, load_autoencoder(path, beta, model_p)))
         seed = clf_p.seeds[0]  # the page shows one classifier: the ensemble's first
         classifier = load_classifier(args.models, seed)

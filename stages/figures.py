@@ -16,9 +16,9 @@ from vaelab.figures.make import make_figures
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--setup", required=True, help="a key of setups in params.yaml")
-    parser.add_argument("--models", type=Path, required=True, help="holds <setup>/seed_*/")
+    parser.add_argument("--models", type=Path, required=True, help="holds <setup>/<model>/seed_*/")
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
-    parser.add_argument("--metrics", type=Path, required=True, help="holds runs/<setup>/seed_*/")
+    parser.add_argument("--metrics", type=Path, required=True, help="holds runs/<setup>/")
     parser.add_argument("--out", type=Path, required=True, help="folder of the PNG figures")
     parser.add_argument("--curves", type=Path, required=True, help="folder of the CSV tables")
     parser.add_argument("--numbers", type=Path, required=True, help="metrics JSON to write")

@@ -87,7 +87,7 @@ def save_study(root: Path, raw: dict) -> dict[tuple[float, int], AE]:
         for epoch in explorer.checkpoints:
             model = random_autoencoder(kind_of(beta), seed=int(beta) * 100 + epoch, latent_dim=2)
             save_checkpoint(
-                checkpoint_path(model_dir(first.models(root / "models"), beta), epoch),
+                checkpoint_path(model_dir(root / "models", first, beta), epoch),
                 model,
                 {},
                 epoch,

@@ -86,7 +86,7 @@ PNGS = expected_figures(TRAIN_P.checkpoints, MODEL_P.latent_dim)
 
 def save_models(models: Path, model_p: params.ModelParams = MODEL_P) -> None:
     for beta in (None, *VAE_P.betas):
-        kind, folder = kind_of(beta), model_dir(RUN.models(models), beta)
+        kind, folder = kind_of(beta), model_dir(models, RUN, beta)
         for epoch in TRAIN_P.checkpoints:
             torch.manual_seed(epoch)
             model = build_autoencoder(kind, model_p.hidden, model_p.latent_dim)
@@ -127,14 +127,13 @@ def write_metrics(metrics: Path) -> None:
             "real_vs_real_frechet_distance": 1.0,
         }
         result |= {epoch_key(e): eval_entry(beta, e) for e in TRAIN_P.checkpoints}
-        own = RUN.metrics(metrics)
-        eval_path(own, beta).parent.mkdir(parents=True, exist_ok=True)
-        eval_path(own, beta).write_text(json.dumps(result))
+        eval_path(metrics, RUN, beta).parent.mkdir(parents=True, exist_ok=True)
+        eval_path(metrics, RUN, beta).write_text(json.dumps(result))
         if beta is None:
             continue
         epochs = range(1, TRAIN_P.epochs + 1)
         for key in ("loss", "recon", "kl", "kl_share"):
-            path = curve_path(own, name, "test", key)
+            path = curve_path(RUN.metrics(metrics), name, "test", key)
             path.parent.mkdir(parents=True, exist_ok=True)
             rows = pd.DataFrame({"step": epochs, key: [eval_entry(beta, e)[key] for e in epochs]})
             rows.to_csv(path, sep="\t", index=False)
@@ -215,8 +214,10 @@ def test_untrained_beta_names_its_train_target(study, mnist_root, tmp_path):
 def test_missing_checkpoint_names_it_and_writes_nothing(mnist_root, tmp_path):
     save_models(tmp_path / "models")
     write_metrics(tmp_path / "metrics")
-    checkpoint_path(RUN.models(tmp_path / "models") / "vae" / "beta_5", 3).unlink()
-    with pytest.raises(CheckpointError, match=r"beta_5/epoch_003\.pt.*train_vae@study-5-42"):
+    checkpoint_path(model_dir(tmp_path / "models", RUN, 5.0), 3).unlink()
+    with pytest.raises(
+        CheckpointError, match=r"beta_5/seed_42/epoch_003\.pt.*train_vae@study-5-42"
+    ):
         run(tmp_path, mnist_root)
     assert not (tmp_path / "figures").exists() and not list(tmp_path.rglob("*.tmp"))
 

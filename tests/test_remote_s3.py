@@ -20,6 +20,7 @@ import pytest
 import yaml
 from repo_copy import GIT_USER, commit, copy_repository, env_for, run, stages_run
 
+from vaelab.core.names import Run, model_dir
 from vaelab.remote.local_store import LocalS3Store
 
 REMOTE = "store"
@@ -56,7 +57,7 @@ def last_line(text: str) -> str:
 
 
 def model_md5(repo: Path, beta: int) -> str:
-    folder = repo / "models" / SETUP / f"seed_{SEED}" / "vae" / f"beta_{beta}"
+    folder = model_dir(repo / "models", Run(SETUP, SEED), float(beta))
     return hashlib.md5((folder / "epoch_001.pt").read_bytes()).hexdigest()
 
 

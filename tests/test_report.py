@@ -19,8 +19,10 @@ from vaelab.core.names import (
     Run,
     classifier_name,
     classifier_summary_path,
+    eval_path,
     expected_figures,
     figures_numbers_path,
+    runtime_path,
 )
 from vaelab.report import write
 from vaelab.report.cells import fmt
@@ -85,7 +87,7 @@ def minimal_tree(root: Path) -> None:
             f"epoch_{e:03d}": _row(30.0 - e, 9.0 if not vae else 0.5, vae) for e in CHECKPOINTS
         }
         _write(
-            own / "eval" / f"{name}.json",
+            eval_path(metrics, FIRST, None if name == "ae" else 1.0),
             evaluation | {"seconds": 3.0, "environment": env, "baseline_confidence": 0.99},
         )
         _write(own / "train" / name / "metrics.json", {"train_seconds": 10.0})
@@ -126,8 +128,8 @@ def test_report_builds_and_marks_missing_inputs(tmp_path: Path, settings: dict) 
     out = _build(tmp_path, settings)
     markdown = (out / "README.md").read_text()
     assert "](../plots/figures/study/fig02_ae_latent.png)" in markdown
-    assert f"run `dvc repro evaluate_vae@study-5-{FIRST.seed}`" in markdown
-    assert f"run `dvc repro evaluate_vae@wide-0-{FIRST.seed}`" in markdown
+    assert "run `dvc repro evaluate_vae@study-5`" in markdown
+    assert "run `dvc repro evaluate_vae@wide-0`" in markdown
     assert "`fig03_vae_redecodes.png` is missing; run `dvc repro figures`" in markdown
     assert "| 7a | The KL share of the loss rises with epochs" in markdown
     assert "| AE | 5 | 25 | 474 | — | — | — |" in markdown  # AE has no KL, ELBO or IWAE
@@ -147,14 +149,14 @@ def test_machine_facts_go_to_the_runtime_page_not_the_readme(
     minimal_tree(tmp_path)
     machine = {"device": "cpu", "threads": 2, "device_name": "Some CPU 9000", "cpu_count": 64}
     _write(
-        FIRST.metrics(tmp_path / "metrics") / "runtime" / "evaluate_vae_beta_1.json",
+        runtime_path(tmp_path / "metrics", FIRST, 1.0),
         {"seconds": 4.25, "environment": machine},
     )
     out = _build(tmp_path, settings)
     readme, runtime = (out / "README.md").read_text(), (out / "runtime.md").read_text()
     assert "Some CPU 9000" not in readme and "Wall time" not in readme
     assert "`report/runtime.md`" in readme
-    row = f"| evaluate_vae@study-1-{FIRST.seed} | 4.25 | cpu | 2 |"
+    row = f"| evaluate_vae@study-1 (seed {FIRST.seed}) | 4.25 | cpu | 2 |"
     assert row in runtime and "Some CPU 9000" in runtime
     assert "Some CPU 9000" in (out / "index.html").read_text()
 

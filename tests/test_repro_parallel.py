@@ -118,6 +118,7 @@ def test_workers_train_side_by_side_and_make_a_lone_runs_bytes(tmp_path, mnist_r
     # Nothing stale: no workers, nothing run.
     again = run(repo, sys.executable, "-m", "vaelab.repro", "--cores", "2")
     assert "[1/2]" not in again and not stages_run(again), again
+    assert repro.UP_TO_DATE in again
 
     # The same stage run alone, forced, makes the same model bytes.
     commit(repo, "side by side")

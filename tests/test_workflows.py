@@ -172,7 +172,7 @@ def test_train_job_reproduces_exactly_its_setups_training(workflow, stage_names)
     [
         ("Stage 'train_ae@study-42' is cached - skipping run, checking out outputs\n", False),
         ("Running stage 'train_classifier@7':\nRunning stage 'report':\n", False),
-        ("Running stage 'evaluate_vae@wide-5-43':\nRunning stage 'train_vae@wide-5-43':\n", True),
+        ("Running stage 'evaluate_vae@wide-5':\nRunning stage 'train_vae@wide-5-43':\n", True),
     ],
 )
 def test_report_guard_fails_exactly_when_training_ran(workflow, tmp_path, log, trained):

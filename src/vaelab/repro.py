@@ -7,7 +7,7 @@ separate `dvc repro --single-item` processes over disjoint stages can run at onc
 "parallel stage execution"). A stage's bytes depend on its own thread count, not on what
 else runs, so the outputs are those of a plain `dvc repro`; a final `dvc repro` does the rest
 and is a no-op for what the workers made. Only stages `dvc status` calls stale go to workers,
-so a repro with nothing to train costs one `dvc status` more than a plain one.
+and when it calls none stale there is nothing to run, so a no-op costs one `dvc status`.
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ def stale_stages(cwd: Path) -> set[str]:
     if done.returncode != 0:  # DVC has said why on stderr
         raise subprocess.CalledProcessError(done.returncode, done.args)
     return set(json.loads(done.stdout or "{}"))
+
+
+UP_TO_DATE = "Data and pipelines are up to date."  # DVC's words when there is nothing to run
 
 
 class WorkerFailed(RuntimeError):
@@ -163,6 +166,9 @@ def reproduce(cwd: Path, cores: int) -> None:
     batches = parallel_batches(cores, cwd / params.DEFAULT_PATH)
     if batches:
         stale = stale_stages(cwd)
+        if not stale:  # what `dvc repro` would find, after its own check of every stage
+            print(UP_TO_DATE, flush=True)
+            return
         batches = [b.restricted_to(stale) for b in batches]
         batches = [b for b in batches if b.width >= 2]  # one stale stage needs no worker
     if batches:

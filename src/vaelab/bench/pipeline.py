@@ -1,14 +1,16 @@
 """What the pipeline costs as DVC runs it, measured in a throwaway clone of this repository.
 
 A clone (HEAD, empty DVC cache, the same venv) runs the full pipeline as `make repro` runs it
-(`vaelab.repro`: one-thread training stages side by side), a no-op `dvc repro`, the addition
-of one β, and a 4-point β training sweep through `dvc queue` with one and with two workers.
+(`vaelab.repro`: one-thread training stages side by side), a no-op `dvc repro` and `make
+repro`, the addition of one β, and a 4-point β training sweep through `dvc queue` with one
+and with two workers. `measure_increments` times the no-ops and the β alone, in minutes.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -103,11 +105,14 @@ def _training_seconds(metrics: Path, study: Study) -> float:
 
 
 def _evaluate_seconds(metrics: Path, study: Study) -> float:
-    return sum(
-        read_json(runtime_path(run.metrics(metrics), b))["seconds"]
+    """Every seed's own seconds, plus each evaluate stage's shared loading once."""
+    records = {
+        (run, b): read_json(runtime_path(metrics, run, b))
         for run in study.runs
         for b in [None, *study.betas]
-    )
+    }
+    shared = {(run.setup, b): r["shared_seconds"] for (run, b), r in records.items()}
+    return sum(r["seconds"] for r in records.values()) + sum(shared.values())
 
 
 def _sweep(clone: Clone, study: Study, new_betas: list[float], workers: int) -> float:
@@ -143,7 +148,8 @@ def add_beta(clone: Clone, study: Study, new_beta: int = 2) -> dict[str, Any]:
     """What adding one β to vae.betas costs a `dvc repro` that is up to date, against that β's
     own training and evaluation (every setup, every seed); the clone's params are restored."""
     clone.set_params(**{"vae.betas": [*study.betas, new_beta]})
-    own = clone.run("dvc", "repro", *(eval_target(float(new_beta), run) for run in study.runs))
+    setups = dict.fromkeys(run.setup for run in study.runs)
+    own = clone.run("dvc", "repro", *(eval_target(float(new_beta), setup) for setup in setups))
     rest = clone.run("dvc", "repro")
     clone.run("git", "checkout", "-q", "--", ".")
     return {
@@ -154,17 +160,36 @@ def add_beta(clone: Clone, study: Study, new_beta: int = 2) -> dict[str, Any]:
     }
 
 
-def measure_add_beta(repo: Path) -> dict[str, Any]:
-    """The add-β rows alone, in a clone of HEAD that borrows this workspace's DVC cache (so
-    its outputs check out instead of being made): needs `make repro` first."""
+NOOP_REPEATS = 3  # a no-op takes seconds; the median of three steadies it
+
+
+def noop(clone: Clone) -> dict[str, Any]:
+    """Seconds of `dvc repro` and of `make repro` (python -m vaelab.repro) with nothing to
+    run, each the median of NOOP_REPEATS; a stage that runs is an error."""
+    found: dict[str, Any] = {}
+    for key, command in (
+        ("noop_repro_seconds", ("dvc", "repro")),
+        ("noop_make_repro_seconds", (sys.executable, "-m", "vaelab.repro")),
+    ):
+        runs = [clone.run(*command) for _ in range(NOOP_REPEATS)]
+        if ran := {stage for done in runs for stage in done.stages}:
+            raise RuntimeError(f"{' '.join(command)} is not a no-op: it ran {sorted(ran)}")
+        found[key] = statistics.median(done.seconds for done in runs)
+    found["noop_stages"] = len(yaml.safe_load((clone.path / "dvc.lock").read_text())["stages"])
+    return found
+
+
+def measure_increments(repo: Path) -> dict[str, Any]:
+    """The no-op and add-β rows alone, in a clone of HEAD that borrows this workspace's DVC
+    cache (so its outputs check out instead of being made): needs `make repro` first.
+    Minutes, not the hour of `measure`."""
     with tempfile.TemporaryDirectory(prefix="vaelab-bench-") as folder:
         clone = Clone(repo, Path(folder))
         clone.output("dvc", "cache", "dir", "--local", str(repo / ".dvc" / "cache"))
         clone.output("dvc", "checkout")
-        noop = clone.run("dvc", "repro")
-        if noop.stages:
+        if clone.output("dvc", "status", "--json").strip() not in ("", "{}"):
             raise RuntimeError(f"HEAD is not up to date in {repo}; run make repro first")
-        return add_beta(clone, Study.read(clone.path / "params.yaml"))
+        return noop(clone) | add_beta(clone, Study.read(clone.path / "params.yaml"))
 
 
 def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, Any]:
@@ -175,7 +200,7 @@ def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, An
         full = clone.run(sys.executable, "-m", "vaelab.repro")
         metrics = clone.path / "metrics"
         training = _training_seconds(metrics, study)
-        noop = clone.run("dvc", "repro")
+        idle = noop(clone)
         clone.run("git", *GIT_USER, "commit", "-qam", "bench: the full run")
         setups = {run.setup for run in study.runs}
         figures_seconds = sum(
@@ -199,8 +224,7 @@ def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, An
         "outside_training_share": 1 - training / full.seconds,
         "evaluate_seconds": evaluate_seconds,
         "figures_seconds": figures_seconds,
-        "noop_repro_seconds": noop.seconds,
-        "noop_repro_stages": list(noop.stages),
+        **idle,
         **added,
         f"sweep_4_j{one}_seconds": sweeps[one],
         f"sweep_4_j{two}_seconds": sweeps[two],

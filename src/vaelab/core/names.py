@@ -47,27 +47,26 @@ CONFIDENCE_CSV = "confidence.csv"
 
 @dataclass(frozen=True)
 class Run:
-    """One setup trained with one seed. Its models live in models/<setup>/seed_<seed>/ and
-    its metrics in metrics/<setup>/seed_<seed>/, each laid out as for a single run."""
+    """One setup trained with one seed. Its models live in models/<setup>/<model>/seed_<seed>/
+    (one folder per model, so one stage can evaluate every seed of it) and its training logs
+    in metrics/runs/<setup>/seed_<seed>/train/<model>/."""
 
     setup: str
     seed: int
 
     @property
-    def folder(self) -> Path:
-        return Path(self.setup) / f"seed_{self.seed}"
-
-    def models(self, models: Path) -> Path:
-        return models / self.folder
+    def seed_folder(self) -> str:
+        return f"seed_{self.seed}"
 
     def metrics(self, metrics: Path) -> Path:
-        return metrics / RUNS / self.folder
+        """metrics/runs/<setup>/seed_<seed>: the run's training logs."""
+        return metrics / RUNS / self.setup / self.seed_folder
 
     def label(self) -> str:
         return f"{self.setup}, seed {self.seed}"
 
 
-RUNS = "runs"  # metrics/runs/<setup>/seed_<seed>/{train,eval,runtime}
+RUNS = "runs"  # metrics/runs/<setup>/: seed_<seed>/train/, eval/<model>/, runtime/<stage>/
 
 
 def figures_numbers_path(metrics: Path, setup: str) -> Path:
@@ -123,37 +122,50 @@ def checkpoint_file(epoch: int) -> str:
     return f"{epoch_key(epoch)}.pt"
 
 
-def _stage_suffix(beta: float | None, run: Run) -> str:
-    """DVC's matrix names: ae@<setup>-<seed> and vae@<setup>-<β>-<seed>."""
-    if beta is None:
-        return f"ae@{run.setup}-{run.seed}"
-    return f"vae@{run.setup}-{beta_tag(beta)}-{run.seed}"
+def _stage_suffix(beta: float | None, setup: str) -> str:
+    """DVC's matrix names without the seed: ae@<setup> and vae@<setup>-<β>."""
+    return f"ae@{setup}" if beta is None else f"vae@{setup}-{beta_tag(beta)}"
 
 
 def train_target(beta: float | None, run: Run) -> str:
-    """The `dvc repro` target that makes a model's checkpoints."""
-    return f"train_{_stage_suffix(beta, run)}"
+    """The `dvc repro` target that trains one seed of a model: train_vae@<setup>-<β>-<seed>."""
+    return f"train_{_stage_suffix(beta, run.setup)}-{run.seed}"
 
 
-def eval_target(beta: float | None, run: Run) -> str:
-    """The `dvc repro` target that writes a model's metrics/eval JSON."""
-    return f"evaluate_{_stage_suffix(beta, run)}"
+def eval_target(beta: float | None, setup: str) -> str:
+    """The `dvc repro` target that evaluates every seed of a model: evaluate_vae@<setup>-<β>."""
+    return f"evaluate_{_stage_suffix(beta, setup)}"
 
 
-def model_dir(models: Path, beta: float | None) -> Path:
-    """<run's models>/ae or …/vae/beta_<β>: where a model's checkpoints live."""
-    return models / "ae" if beta is None else models / "vae" / f"beta_{beta_tag(beta)}"
+def _model_path(beta: float | None) -> Path:
+    return Path("ae") if beta is None else Path("vae") / f"beta_{beta_tag(beta)}"
 
 
-def eval_path(metrics: Path, beta: float | None) -> Path:
-    """metrics/eval/<model>.json: every checkpoint's held-out metrics."""
-    return metrics / "eval" / f"{model_name(beta)}.json"
+def model_dir(models: Path, run: Run, beta: float | None) -> Path:
+    """models/<setup>/ae/seed_<seed> or models/<setup>/vae/beta_<β>/seed_<seed>: one trained
+    model's checkpoints."""
+    return models / run.setup / _model_path(beta) / run.seed_folder
 
 
-def runtime_path(metrics: Path, beta: float | None) -> Path:
-    """metrics/runtime/evaluate_<model>.json: an evaluation's seconds and machine, kept apart
-    from its metrics, which every machine reproduces byte for byte."""
-    return metrics / "runtime" / f"evaluate_{model_name(beta)}.json"
+def eval_dir(metrics: Path, setup: str, beta: float | None) -> Path:
+    """metrics/runs/<setup>/eval/<model>: one evaluate stage's metrics, a JSON per seed."""
+    return metrics / RUNS / setup / "eval" / model_name(beta)
+
+
+def eval_path(metrics: Path, run: Run, beta: float | None) -> Path:
+    """metrics/runs/<setup>/eval/<model>/seed_<seed>.json: every checkpoint's held-out
+    metrics."""
+    return eval_dir(metrics, run.setup, beta) / f"{run.seed_folder}.json"
+
+
+def runtime_dir(metrics: Path, setup: str, beta: float | None) -> Path:
+    """metrics/runs/<setup>/runtime/evaluate_<model>: one evaluate stage's seconds and machine
+    per seed, kept apart from its metrics, which every machine reproduces byte for byte."""
+    return metrics / RUNS / setup / "runtime" / f"evaluate_{model_name(beta)}"
+
+
+def runtime_path(metrics: Path, run: Run, beta: float | None) -> Path:
+    return runtime_dir(metrics, run.setup, beta) / f"{run.seed_folder}.json"
 
 
 def train_dir(metrics: Path, name: str) -> Path:

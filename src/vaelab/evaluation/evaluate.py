@@ -1,4 +1,5 @@
-"""Stage `evaluate`: every checkpoint of one model measured on the test images.
+"""Stage `evaluate`: every checkpoint of one model, each seed of it, measured on the test
+images.
 
 Deterministic: every draw comes from one generator seeded by `eval.seed`, and everything
 runs under `torch.inference_mode` in large batches.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,19 +169,22 @@ def evaluate_checkpoint(
     return row
 
 
-def evaluate_model(
+def evaluate_models(
     kind: str,
     beta: float | None,
-    model_dir: Path,
+    model_dirs: Sequence[Path],
     models_root: Path,
     data_root: Path,
     model_p: params.ModelParams,
     train_p: params.TrainParams,
     clf_p: params.ClassifierParams,
     eval_p: params.EvalParams,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Metrics of every checkpoint in `train.checkpoints`, keyed `epoch_001` …, and apart from
-    them the run's seconds and machine (which differ between machines; the metrics do not)."""
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Per model dir (one seed each): metrics of every checkpoint in `train.checkpoints`,
+    keyed `epoch_001` …, and apart from them its seconds and machine (which differ between
+    machines; the metrics do not). The data and the classifiers' reference are loaded once:
+    every draw comes from its own seeded generator, so a model's numbers do not depend on
+    which others share the run."""
     start = time.perf_counter()
     seed_everything(eval_p.seed)
     set_threads(train_p.threads)
@@ -188,22 +193,31 @@ def evaluate_model(
     classifiers = tuple(load_classifier(models_root, seed) for seed in clf_p.seeds)
     ref = build_reference(classifiers, train.flat_float(), test.flat_float(), eval_p)
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
-    result: dict[str, Any] = {
-        "kind": kind,
-        "beta": beta,
-        # The rule z = μ + σ·ε was trained with; held-out metrics use the q it sampled from.
-        "sampling": model_p.sampling if kind == "vae" else None,
-        "classifier_seeds": list(clf_p.seeds),
-        "baseline_confidence": statistics.fmean(ref.baselines),
-        f"baseline_confidence{BY_CLASSIFIER}": list(ref.baselines),
-        "real_vs_real_frechet_distance": ref.real_vs_real_fid,
-    }
-    for epoch in train_p.checkpoints:
-        path = checkpoint_path(model_dir, epoch)
-        model = load_autoencoder(path, beta, model_p)
-        generator = torch.Generator().manual_seed(eval_p.seed + epoch)
-        result[epoch_key(epoch)] = evaluate_checkpoint(
-            model, beta, ref, likelihood, eval_p, generator
-        )
-    runtime = {"seconds": time.perf_counter() - start, "environment": environment(device)}
-    return result, runtime
+    shared_seconds = time.perf_counter() - start
+    found = []
+    for model_dir in model_dirs:
+        start = time.perf_counter()
+        result: dict[str, Any] = {
+            "kind": kind,
+            "beta": beta,
+            # The rule z = μ + σ·ε was trained with; held-out metrics use the q it sampled from.
+            "sampling": model_p.sampling if kind == "vae" else None,
+            "classifier_seeds": list(clf_p.seeds),
+            "baseline_confidence": statistics.fmean(ref.baselines),
+            f"baseline_confidence{BY_CLASSIFIER}": list(ref.baselines),
+            "real_vs_real_frechet_distance": ref.real_vs_real_fid,
+        }
+        for epoch in train_p.checkpoints:
+            path = checkpoint_path(model_dir, epoch)
+            model = load_autoencoder(path, beta, model_p)
+            generator = torch.Generator().manual_seed(eval_p.seed + epoch)
+            result[epoch_key(epoch)] = evaluate_checkpoint(
+                model, beta, ref, likelihood, eval_p, generator
+            )
+        runtime = {
+            "seconds": time.perf_counter() - start,
+            "shared_seconds": shared_seconds,  # data and classifiers, once per stage
+            "environment": environment(device),
+        }
+        found.append((result, runtime))
+    return found

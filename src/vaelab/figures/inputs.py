@@ -49,8 +49,8 @@ class FiguresError(RuntimeError):
 class Inputs:
     """Loads each checkpoint, metrics file and curve once, checking it fits the params."""
 
-    models: Path  # the run's: models/<setup>/seed_<seed>
-    metrics: Path  # the run's: metrics/runs/<setup>/seed_<seed>
+    models: Path  # the root: models/<setup>/<model>/seed_<seed> under it
+    metrics: Path  # the root: metrics/runs/<setup>/ under it
     run: Run
     model_p: params.ModelParams
     checkpoints: tuple[int, ...]
@@ -66,9 +66,9 @@ class Inputs:
                 f"{list(self.vae_betas)} does not train it; add it to vae.betas "
                 f"in params.yaml and run `dvc repro {target}`"
             )
-        if not model_dir(self.models, beta).is_dir():
+        if not model_dir(self.models, self.run, beta).is_dir():
             raise FiguresError(
-                f"{model_dir(self.models, beta)} not found: the "
+                f"{model_dir(self.models, self.run, beta)} not found: the "
                 f"{model_name(beta)} model was not trained; "
                 f"run `dvc repro {target}`"
             )
@@ -77,7 +77,7 @@ class Inputs:
         """The AE (β None) or the β-VAE after `epoch` epochs, in eval mode."""
         if (beta, epoch) not in self._models:
             self._require_trained(beta)
-            path = checkpoint_path(model_dir(self.models, beta), epoch)
+            path = checkpoint_path(model_dir(self.models, self.run, beta), epoch)
             target = train_target(beta, self.run)
             _check_meta(read_checkpoint(path, f"dvc repro {target}"), path, beta, epoch, target)
             self._models[beta, epoch] = load_autoencoder(
@@ -86,13 +86,13 @@ class Inputs:
         return self._models[beta, epoch]
 
     def evaluation(self, beta: float | None) -> dict[str, Any]:
-        """metrics/eval/<name>.json, with one `epoch_EEE` entry per train.checkpoints."""
+        """The run's eval JSON, with one `epoch_EEE` entry per train.checkpoints."""
         if beta not in self._evaluations:
             self._require_trained(beta)
-            path = eval_path(self.metrics, beta)
+            path = eval_path(self.metrics, self.run, beta)
             if not path.exists():
                 raise FiguresError(
-                    f"{path} not found; run `dvc repro {eval_target(beta, self.run)}`"
+                    f"{path} not found; run `dvc repro {eval_target(beta, self.run.setup)}`"
                 )
             result = read_json(path)
             missing = [e for e in self.checkpoints if epoch_key(e) not in result]
@@ -100,7 +100,7 @@ class Inputs:
                 raise FiguresError(
                     f"{path} has β {result.get('beta')} and lacks epochs "
                     f"{missing} of train.checkpoints = {list(self.checkpoints)}"
-                    f"; rerun `dvc repro {eval_target(beta, self.run)}`"
+                    f"; rerun `dvc repro {eval_target(beta, self.run.setup)}`"
                 )
             self._evaluations[beta] = result
         return self._evaluations[beta]
@@ -110,7 +110,7 @@ class Inputs:
         self._require_trained(beta)
         columns = {}
         for name in VAE_CURVES:
-            path = curve_path(self.metrics, model_name(beta), "test", name)
+            path = curve_path(self.run.metrics(self.metrics), model_name(beta), "test", name)
             if not path.exists():
                 raise FiguresError(
                     f"{path} not found; run `dvc repro {train_target(beta, self.run)}`"

@@ -110,9 +110,7 @@ def make_figures(
     """Draw every figure of `run` into `out` and the CSV tables into `curves`; returns the
     numbers. `models` and `metrics` are the roots that hold every run."""
     start = time.perf_counter()
-    inputs = Inputs(
-        run.models(models), run.metrics(metrics), run, model_p, train_p.checkpoints, vae_p.betas
-    )
+    inputs = Inputs(models, metrics, run, model_p, train_p.checkpoints, vae_p.betas)
     check_inputs(inputs, figures_p, train_p)
     test = load_split(data_root, "test")
     study = Study(inputs, figures_p, train_p, eval_p, test.flat_float(), test.labels, out)

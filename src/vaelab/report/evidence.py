@@ -120,7 +120,7 @@ class Evidence:
         return f"dvc repro {train_target(beta, self.run)}"
 
     def _target(self, beta: float | None) -> str:
-        stage = f"dvc repro {eval_target(beta, self.run)}"
+        stage = f"dvc repro {eval_target(beta, self.run.setup)}"
         if beta is None or float(beta) in self.betas:
             return stage
         return f"add {beta_tag(beta)} to vae.betas in params.yaml, then {stage}"
@@ -176,7 +176,9 @@ def load_evidence(
     models = [None, *betas]
     names = [model_name(b) for b in models]
     own = run.metrics(metrics_dir)
-    evals = {model_name(b): e for b in models if (e := _read_optional(eval_path(own, b)))}
+    evals = {
+        model_name(b): e for b in models if (e := _read_optional(eval_path(metrics_dir, run, b)))
+    }
     train = {n: s for n in names if (s := _read_optional(train_dir(own, n) / TRAIN_SUMMARY))} | {
         n: s
         for n in (classifier_name(seed) for seed in classifier_seeds)
@@ -187,7 +189,11 @@ def load_evidence(
         for seed in classifier_seeds
         if (s := _read_optional(classifier_summary_path(metrics_dir, seed)))
     }
-    runtimes = {model_name(b): r for b in models if (r := _read_optional(runtime_path(own, b)))}
+    runtimes = {
+        model_name(b): r
+        for b in models
+        if (r := _read_optional(runtime_path(metrics_dir, run, b)))
+    }
     return Evidence(
         run=run,
         betas=betas,

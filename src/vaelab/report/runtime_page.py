@@ -47,7 +47,7 @@ def _stage_times(runs: Sequence[Evidence]) -> Table:
                 target = names.train_target(beta, run.run)
                 table.append(_timed_row(target, run.train[name], "train_seconds"))
             if name in run.runtimes:
-                target = names.eval_target(beta, run.run)
+                target = f"{names.eval_target(beta, run.run.setup)} (seed {run.run.seed})"
                 table.append(_timed_row(target, run.runtimes[name], "seconds"))
     figures = {run.run.setup: run.figures for run in runs if run.figures}
     for setup, numbers in figures.items():

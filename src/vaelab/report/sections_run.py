@@ -222,7 +222,7 @@ def missing_inputs(ev: Evidence, figures_dir: Path | None, latent_dim: int) -> l
             target = names.train_target(beta, run)
             lines.append(f"training summary of {model}: run `dvc repro {target}`")
         if name not in ev.evals:
-            target = names.eval_target(beta, run)
+            target = names.eval_target(beta, run.setup)
             lines.append(f"evaluation of {model}: run `dvc repro {target}`")
     if figures_dir is None:  # another seed of a setup whose figures are checked once
         return lines
