@@ -50,11 +50,11 @@ def main() -> int:
         return 1
     # Written only once every seed is measured, so a failure leaves no partial folder.
     for run, (result, runtime) in zip(runs, found, strict=True):
-        write_json(args.out / f"{run.seed_folder}.json", result)
-        write_json(args.runtime / f"{run.seed_folder}.json", runtime)
+        write_json(args.out / run.seed_file, result)
+        write_json(args.runtime / run.seed_file, runtime)
         last = result[epoch_key(train_p.epochs)]
         print(
-            f"{args.out}/{run.seed_folder}.json: epoch {train_p.epochs} "
+            f"{args.out / run.seed_file}: epoch {train_p.epochs} "
             f"recon {last['recon']:.2f}, prior confidence ratio "
             f"{last['prior_confidence_ratio']:.3f} ({runtime['seconds']:.1f} s)"
         )

@@ -58,6 +58,11 @@ class Run:
     def seed_folder(self) -> str:
         return f"seed_{self.seed}"
 
+    @property
+    def seed_file(self) -> str:
+        """The run's file in an evaluate stage's folders: seed_<seed>.json."""
+        return f"{self.seed_folder}.json"
+
     def metrics(self, metrics: Path) -> Path:
         """metrics/runs/<setup>/seed_<seed>: the run's training logs."""
         return metrics / RUNS / self.setup / self.seed_folder
@@ -147,25 +152,16 @@ def model_dir(models: Path, run: Run, beta: float | None) -> Path:
     return models / run.setup / _model_path(beta) / run.seed_folder
 
 
-def eval_dir(metrics: Path, setup: str, beta: float | None) -> Path:
-    """metrics/runs/<setup>/eval/<model>: one evaluate stage's metrics, a JSON per seed."""
-    return metrics / RUNS / setup / "eval" / model_name(beta)
-
-
 def eval_path(metrics: Path, run: Run, beta: float | None) -> Path:
     """metrics/runs/<setup>/eval/<model>/seed_<seed>.json: every checkpoint's held-out
-    metrics."""
-    return eval_dir(metrics, run.setup, beta) / f"{run.seed_folder}.json"
-
-
-def runtime_dir(metrics: Path, setup: str, beta: float | None) -> Path:
-    """metrics/runs/<setup>/runtime/evaluate_<model>: one evaluate stage's seconds and machine
-    per seed, kept apart from its metrics, which every machine reproduces byte for byte."""
-    return metrics / RUNS / setup / "runtime" / f"evaluate_{model_name(beta)}"
+    metrics, in the folder of the stage that evaluates every seed of the model."""
+    return metrics / RUNS / run.setup / "eval" / model_name(beta) / run.seed_file
 
 
 def runtime_path(metrics: Path, run: Run, beta: float | None) -> Path:
-    return runtime_dir(metrics, run.setup, beta) / f"{run.seed_folder}.json"
+    """metrics/runs/<setup>/runtime/evaluate_<model>/seed_<seed>.json: an evaluation's seconds
+    and machine, kept apart from its metrics, which every machine reproduces byte for byte."""
+    return metrics / RUNS / run.setup / "runtime" / f"evaluate_{model_name(beta)}" / run.seed_file
 
 
 def train_dir(metrics: Path, name: str) -> Path:

@@ -193,20 +193,22 @@ def evaluate_models(
     classifiers = tuple(load_classifier(models_root, seed) for seed in clf_p.seeds)
     ref = build_reference(classifiers, train.flat_float(), test.flat_float(), eval_p)
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
-    shared_seconds = time.perf_counter() - start
+    header: dict[str, Any] = {
+        "kind": kind,
+        "beta": beta,
+        # The rule z = μ + σ·ε was trained with; held-out metrics use the q it sampled from.
+        "sampling": model_p.sampling if kind == "vae" else None,
+        "classifier_seeds": list(clf_p.seeds),
+        "baseline_confidence": statistics.fmean(ref.baselines),
+        f"baseline_confidence{BY_CLASSIFIER}": list(ref.baselines),
+        "real_vs_real_frechet_distance": ref.real_vs_real_fid,
+    }
+    # Data and classifiers, loaded once per stage.
+    shared = {"shared_seconds": time.perf_counter() - start, "environment": environment(device)}
     found = []
     for model_dir in model_dirs:
         start = time.perf_counter()
-        result: dict[str, Any] = {
-            "kind": kind,
-            "beta": beta,
-            # The rule z = μ + σ·ε was trained with; held-out metrics use the q it sampled from.
-            "sampling": model_p.sampling if kind == "vae" else None,
-            "classifier_seeds": list(clf_p.seeds),
-            "baseline_confidence": statistics.fmean(ref.baselines),
-            f"baseline_confidence{BY_CLASSIFIER}": list(ref.baselines),
-            "real_vs_real_frechet_distance": ref.real_vs_real_fid,
-        }
+        result = dict(header)
         for epoch in train_p.checkpoints:
             path = checkpoint_path(model_dir, epoch)
             model = load_autoencoder(path, beta, model_p)
@@ -214,10 +216,5 @@ def evaluate_models(
             result[epoch_key(epoch)] = evaluate_checkpoint(
                 model, beta, ref, likelihood, eval_p, generator
             )
-        runtime = {
-            "seconds": time.perf_counter() - start,
-            "shared_seconds": shared_seconds,  # data and classifiers, once per stage
-            "environment": environment(device),
-        }
-        found.append((result, runtime))
+        found.append((result, {"seconds": time.perf_counter() - start, **shared}))
     return found
