@@ -24,6 +24,7 @@ from vaelab.core import params
 from vaelab.core.checkpoints import CheckpointError, checkpoint_path, save_checkpoint
 from vaelab.core.models import build_autoencoder
 from vaelab.core.names import (
+    FIG_BETA_PAIR,
     Run,
     curve_path,
     epoch_key,
@@ -33,10 +34,19 @@ from vaelab.core.names import (
     model_dir,
     model_name,
 )
-from vaelab.figures.decodes import normal_quantiles, pixel_std, posterior_density, redecodes
-from vaelab.figures.inputs import FiguresError
+from vaelab.data.mnist import load_split
+from vaelab.figures.decodes import (
+    encode_draws,
+    encode_means,
+    normal_quantiles,
+    pixel_std,
+    posterior_density,
+    redecodes,
+)
+from vaelab.figures.from_checkpoints import fig09_beta_pair
+from vaelab.figures.inputs import FiguresError, Inputs, Study
 from vaelab.figures.make import make_figures
-from vaelab.figures.primitives import TILE_PADDING, tile
+from vaelab.figures.primitives import TILE_PADDING, figure_style, tile
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_P = params.ModelParams(
@@ -203,6 +213,40 @@ def test_redecodes_are_deterministic():
     x = torch.rand(1, 784)
     first, again = (redecodes(model, x, 5, torch.Generator().manual_seed(3)) for _ in range(2))
     assert torch.equal(first, again) and pixel_std(first).mean() > 0
+
+
+def test_latent_draws_are_the_models_own_draws_and_repeat_with_the_seed():
+    """The draws rows plot μ + σ·ε with ε from figures.seed: not the means, and the same bytes
+    on every run; the AE's draw is its mean."""
+    torch.manual_seed(0)
+    vae = build_autoencoder("vae", MODEL_P.hidden, MODEL_P.latent_dim)
+    x = torch.rand(50, 784, generator=torch.Generator().manual_seed(1))
+    first, again = (encode_draws(vae, x, torch.Generator().manual_seed(3)) for _ in range(2))
+    means = encode_means(vae, x)
+    assert first.shape == means.shape == (50, MODEL_P.latent_dim)
+    assert torch.equal(first, again)
+    assert not torch.isclose(first, means).any()
+    with torch.no_grad():
+        _, logvar = vae.encode(x)
+    eps = torch.randn(means.shape, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(first, means + (0.5 * logvar).exp() * eps)
+    assert not torch.equal(first, encode_draws(vae, x, torch.Generator().manual_seed(4)))
+    ae = build_autoencoder("ae", MODEL_P.hidden, MODEL_P.latent_dim)
+    assert torch.equal(encode_draws(ae, x, torch.Generator().manual_seed(3)), encode_means(ae, x))
+
+
+def test_figure_with_latent_draws_redraws_to_the_same_bytes(study, mnist_root, tmp_path):
+    """Figure 9's draws row comes from figures.seed, so a second drawing is byte-identical."""
+    root, _ = study
+    inputs = Inputs(
+        root / "models", root / "metrics", RUN, MODEL_P, TRAIN_P.checkpoints, VAE_P.betas
+    )
+    test = load_split(mnist_root, "test")
+    again = Study(inputs, FIGURES_P, TRAIN_P, EVAL_P, test.flat_float(), test.labels, tmp_path)
+    with figure_style():
+        fig09_beta_pair(again)
+    fresh, first = tmp_path / FIG_BETA_PAIR, root / "figures" / FIG_BETA_PAIR
+    assert fresh.read_bytes() == first.read_bytes()
 
 
 def test_untrained_beta_names_its_train_target(study, mnist_root, tmp_path):

@@ -113,3 +113,28 @@ def test_log_posterior_survives_a_tiny_sigma_far_from_zero():
     expected = -0.5 * (2 * math.log(2 * math.pi) + 2 * 2 * math.log(1e-6) + 1.25)
     assert float(exact) == pytest.approx(expected, rel=1e-6)
     assert abs(float(naive) - expected) > 0.1  # what the IWAE estimate used to get
+
+
+def white_features(n: int, dim: int, seed: int) -> torch.Tensor:
+    """(n, dim) float64 features with zero column means and sample covariance exactly I
+    (whitened by the inverse Cholesky factor), so Fréchet distances have closed forms."""
+    raw = torch.randn((n, dim), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    centred = raw - raw.mean(dim=0)
+    factor = torch.linalg.cholesky(torch.cov(centred.T))
+    return torch.linalg.solve_triangular(factor, centred.T, upper=False).T
+
+
+@pytest.mark.parametrize("dim", [2, 3, 8])
+def test_frechet_distance_covariance_term_of_i_against_4i_is_the_dimension(dim):
+    """tr(I + 4I − 2(I·4I·I)^½) = tr(I + 4I − 4I) = d. Without the cross term it would be 5d,
+    with the cross term counted once 3d, without its outer square root −3d."""
+    a = white_features(500, dim, seed=dim)
+    assert torch.allclose(torch.cov(a.T), torch.eye(dim, dtype=torch.float64), atol=1e-12)
+    assert metrics.frechet_distance(a, 2 * a) == pytest.approx(dim, rel=1e-9)
+    assert metrics.frechet_distance(2 * a, a) == pytest.approx(dim, rel=1e-9)
+
+
+def test_frechet_distance_adds_the_squared_mean_shift_to_the_covariance_term():
+    a = white_features(500, 4, seed=0)
+    shift = torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64)  # ‖Δμ‖² = 14.25
+    assert metrics.frechet_distance(a, 2 * a + shift) == pytest.approx(4 + 14.25, rel=1e-9)

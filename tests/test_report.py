@@ -131,15 +131,17 @@ def test_report_builds_and_marks_missing_inputs(tmp_path: Path, settings: dict) 
     assert "run `dvc repro evaluate_vae@study-5`" in markdown
     assert "run `dvc repro evaluate_vae@wide-0`" in markdown
     assert "`fig03_vae_redecodes.png` is missing; run `dvc repro figures`" in markdown
-    assert "| 7a | The KL share of the loss rises with epochs" in markdown
+    assert "| **7a.** “After multiple iterations, the reconstruction loss drops" in markdown
     assert "| AE | 5 | 25 | 474 | — | — | — |" in markdown  # AE has no KL, ELBO or IWAE
     assert "0.4 % → 12 %" in markdown  # the dvclive curve feeds the losses table
     html = (out / "index.html").read_text()
     for claim in ("1", "2", "3a", "10"):
-        assert f"<td>{claim}</td>" in html
-    claims = json.loads((tmp_path / "metrics" / "claims.json").read_text())
-    assert set(claims) == {"study", "wide"} and claims["study"]["10"]["verdict"] == "holds"
+        assert f"<td>{claim}</td>" in html  # the details table, one row per claim
+    claims = json.loads((tmp_path / "metrics" / "claims.json").read_text())["setups"]
+    assert set(claims) == {"study", "wide"}
+    assert claims["study"]["10"]["primary"]["margin_by_run"].keys() == {"7", "8", "9"}
     assert claims["study"]["1"]["verdict"] == "not measured"
+    assert claims["study"]["1"]["quote"].startswith("Comparing this plot to the latent space")
 
 
 def test_machine_facts_go_to_the_runtime_page_not_the_readme(
@@ -183,8 +185,8 @@ def test_report_builds_from_nothing(tmp_path: Path, settings: dict) -> None:
     out = _build(tmp_path, settings)
     markdown = (out / "README.md").read_text()
     assert (
-        "13 checked under 2 setups (`study`: 0 holds, 0 does not hold, 0 inconclusive, "
-        "13 not measured; `wide`: 0 holds"
+        "14 checked under 2 setups (`study`: 0 holds, 0 does not hold, 0 inconclusive, "
+        "14 not measured; `wide`: 0 holds"
     ) in markdown
     assert "run `dvc repro train_classifier`" in markdown
 

@@ -3,6 +3,7 @@ side-by-side `dvc repro --single-item` workers, and the outputs are those of a l
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -114,6 +115,7 @@ def test_workers_train_side_by_side_and_make_a_lone_runs_bytes(tmp_path, mnist_r
     assert not by_worker["[1/2] "] & by_worker["[2/2] "]
     assert not stages_run(output) & targets, "the final dvc repro trained again"
     assert "up to date" in run(repo, "dvc", "status")
+    _claims_rest_on_real_metrics(repo)
 
     # Nothing stale: no workers, nothing run.
     again = run(repo, sys.executable, "-m", "vaelab.repro", "--cores", "2")
@@ -128,3 +130,21 @@ def test_workers_train_side_by_side_and_make_a_lone_runs_bytes(tmp_path, mnist_r
     lock_after = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][target]
     models = [o for o in lock_before["outs"] if o["path"].startswith("models/")]
     assert models and models == [o for o in lock_after["outs"] if o["path"].startswith("models/")]
+
+
+def _claims_rest_on_real_metrics(repo: Path) -> None:
+    """The verdicts read the keys the evaluate and train stages really write: with β ∈ {0, 1}
+    and one checkpoint, claims 1, 2 and 10 are measured, and every other claim is missing
+    only for want of a β or an epoch, never for a metric key that is not there."""
+    claims = json.loads((repo / "metrics" / "claims.json").read_text())["setups"][SETUP]
+    for key in ("1", "2", "10"):
+        assert claims[key]["verdict"] != "not measured", (key, claims[key]["note"])
+    numbers = claims["1"]["primary"]["numbers"]
+    assert {"AE KL(q(z) ‖ N(0, I)), draws", "β = 1 KL(q(z) ‖ N(0, I)), draws"} <= set(numbers)
+    assert claims["1"]["primary"]["margin_by_run"].keys() == {str(SEED)}
+    for key, claim in claims.items():
+        if claim["verdict"] == "not measured":
+            assert "vae.betas" in claim["note"] or "train.checkpoints" in claim["note"], (
+                key,
+                claim["note"],
+            )

@@ -155,7 +155,10 @@ def evaluate_checkpoint(
     row["active_units"], row["latent_variance"] = metrics.active_units(
         terms["mu"], eval_p.active_unit_threshold
     )
+    # Two readings of "the latent space": q(z), which draws z ~ q(z|x) fill (the study's
+    # scatter plots, §4.1), and the cloud of posterior means alone (our scatters' dots).
     row["aggregate_posterior"] = metrics.aggregate_posterior(terms["mu"], logvar)
+    row["aggregate_means"] = metrics.aggregate_posterior(terms["mu"], None)
     row |= ensemble_scores(ref, terms["images"], eval_p, "recon")[0]
     n, dim = eval_p.n_prior_samples, model.latent_dim
     prior_z = torch.randn((n, dim), generator=generator)

@@ -13,8 +13,19 @@ from vaelab.core.models import AE
 
 @torch.inference_mode()
 def encode_means(model: AE, x: torch.Tensor) -> torch.Tensor:
-    """(N, D) posterior means: where the study's latent scatter plots put each image."""
+    """(N, D) posterior means μ(x): the latent codes without the draw that training decodes."""
     return model.encode(x)[0]
+
+
+@torch.inference_mode()
+def encode_draws(model: AE, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """(N, D) one z ~ q(z|x) per image, by the model's own sampling rule (the AE's is μ).
+
+    The study's §4.1 plots these, "a combination of weights ... and a random draw": where a
+    collapsed VAE's means sit in a dot at the origin, its draws fill N(0, I).
+    """
+    mu, logvar = model.encode(x)
+    return model.latent(mu, logvar, generator)
 
 
 @torch.inference_mode()

@@ -1,7 +1,9 @@
 """The figures drawn from checkpoints: the study's figures 2–9 and 14, and a manifold grid.
 
 Each function draws one figure file into `study.out` and returns the numbers behind it
-that metrics/eval does not hold (for metrics/figures.json).
+that metrics/eval does not hold (for metrics/figures.json). A VAE's latent space is drawn
+twice: the posterior means μ(x), and one draw z ~ q(z|x) per digit, which is what the
+study's §4.1 says its scatter plots show (a collapsed VAE is a dot in one, N(0, I) in the other).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from vaelab.core.models import AE
 from vaelab.core.names import (
     FIG_AE_LATENT,
     FIG_BETA_PAIR,
@@ -26,6 +29,7 @@ from vaelab.core.names import (
 from vaelab.data.files import IMAGE_SIDE
 from vaelab.figures.decodes import (
     decode,
+    encode_draws,
     encode_means,
     manifold,
     normal_quantiles,
@@ -46,12 +50,18 @@ from vaelab.figures.primitives import (
 )
 from vaelab.labels import beta_label, model_title, shifted_name
 
+LATENT_ROWS = ("latent", "draws")  # the rows of a grid figure that scatter latents
+MEANS_NAME = "posterior means μ(x)"
+DRAWS_NAME = "one draw z ~ q(z|x) per digit"
+STUDY_READING = "(the study's reading)"  # §4.1: its plotted latents include a random draw
+
 
 def row_labels(study: Study) -> dict[str, str]:
     """The y label of each kind of row in the grid figures."""
     shifted = shifted_name(study.eval_p)
     return {
-        "latent": "",
+        "latent": MEANS_NAME,
+        "draws": f"{DRAWS_NAME}\n{STUDY_READING}",
         "recon": "reconstructions\n(first test digits)",
         "samples": "decodes of\nz ~ N(0, I)",
         "shifted": f"decodes of\nz ~ {shifted}",
@@ -61,13 +71,18 @@ def row_labels(study: Study) -> dict[str, str]:
 def draw_column(
     study: Study, axes: list[Axes], beta: float, epoch: int, rows: tuple[str, ...]
 ) -> None:
-    """One model in one column: its latent scatter and/or image grids, top to bottom."""
+    """One model in one column: its latent scatters and/or image grids, top to bottom.
+
+    Each column's draws use a fresh `figures.seed` generator: columns share their noise.
+    """
     model = study.inputs.model(beta, epoch)
     side = study.grid_side
+    x, labels = study.scatter_digits()
     for ax, row in zip(axes, rows, strict=True):
         if row == "latent":
-            x, labels = study.scatter_digits()
             scatter_latent(ax, encode_means(model, x), labels)
+        elif row == "draws":
+            scatter_latent(ax, encode_draws(model, x, study.generator()), labels)
         elif row == "recon":
             show_images(ax, reconstruct(model, study.grid_digits(), study.generator()), side)
         else:
@@ -90,10 +105,11 @@ def model_grid(
         draw_column(study, [axes[r][col] for r in range(len(rows))], beta, epoch, rows)
         axes[0][col].set_title(title)
     for r, row in enumerate(rows):
-        if labels[row]:
-            axes[r][0].set_ylabel(labels[row])
+        # a scatter keeps its own "$z_2$" under the row's name
+        name_and_axis = (labels[row], axes[r][0].get_ylabel())
+        axes[r][0].set_ylabel("\n".join(filter(None, name_and_axis)))
     fig.suptitle(suptitle)
-    if "latent" in rows:
+    if set(LATENT_ROWS) & set(rows):
         digit_legend(fig)
     return fig, axes
 
@@ -104,9 +120,9 @@ def fig05_08_epoch(study: Study, epoch: int) -> None:
     fig, _ = model_grid(
         study,
         [(b, epoch) for b in betas],
-        ("latent", "recon", "samples"),
+        (*LATENT_ROWS, "recon", "samples"),
         [beta_label(b) for b in betas],
-        f"β-VAEs after epoch {epoch}: latent space, reconstructions, samples",
+        f"β-VAEs after epoch {epoch}: latent means and draws, reconstructions, samples",
     )
     study.save(fig, epoch_figure(epoch))
 
@@ -118,9 +134,9 @@ def fig09_beta_pair(study: Study) -> None:
     fig, _ = model_grid(
         study,
         columns,
-        ("latent", "samples"),
+        (*LATENT_ROWS, "samples"),
         [model_title(b, e) for b, e in columns],
-        "β-VAEs at the first and last checkpoint: latent space and samples",
+        "β-VAEs at the first and last checkpoint: latent means and draws, and samples",
     )
     study.save(fig, FIG_BETA_PAIR)
 
@@ -132,12 +148,12 @@ def fig14_shifted_samples(study: Study) -> None:
     fig, axes = model_grid(
         study,
         [(b, epoch) for b in betas],
-        ("latent", "shifted"),
+        (*LATENT_ROWS, "shifted"),
         [model_title(b, epoch) for b in betas],
-        f"Decodes of z ~ {shifted} (× on the latent space), last epoch",
+        f"Decodes of z ~ {shifted} (× on the latent means and draws), last epoch",
     )
     z = study.shifted_z().numpy()
-    for ax in axes[0]:
+    for ax in (*axes[0], *axes[1]):
         ax.scatter(z[:, 0], z[:, 1], marker="x", s=12, c="black", linewidths=0.8)
     study.save(fig, FIG_SHIFTED)
 
@@ -203,30 +219,48 @@ def draw_posterior(
     return extent
 
 
-def fig04_vae_latent_posterior(study: Study) -> dict[str, Any]:
-    """The study's figure 4: the VAE's latent space, and q(z|x) of one digit with one draw."""
-    beta, epoch = study.figures_p.example_beta, study.last_epoch
-    index = study.figures_p.example_index
-    model = study.inputs.model(beta, epoch)
+def example_posterior(study: Study, model: AE) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """μ, σ and one draw z ~ q(z|x), each (D,), of the example digit (figure 4's right)."""
     with torch.inference_mode():
         mu, logvar = model.encode(study.example())
         draw = model.latent(mu, logvar, study.generator())
-    mu, sigma, draw = mu[0], (0.5 * logvar[0]).exp(), draw[0]
-    fig = new_figure(12.5, 5.6)
-    left, right = fig.subplots(1, 2)
+    return mu[0], (0.5 * logvar[0]).exp(), draw[0]
+
+
+def scatter_means_and_draws(study: Study, model: AE, means: Axes, draws: Axes) -> None:
+    """Figure 4's left and middle: the test digits' μ(x), then one z ~ q(z|x) each."""
     x, labels = study.scatter_digits()
-    scatter_latent(left, encode_means(model, x), labels)
+    scatter_latent(means, encode_means(model, x), labels)
+    scatter_latent(draws, encode_draws(model, x, study.generator()), labels)
+    index = study.figures_p.example_index
+    means.set_title(f"{MEANS_NAME} of {len(x)} test digits (★ digit #{index})")
+    draws.set_title(
+        f"{DRAWS_NAME} {STUDY_READING}\n(○ the draw of digit #{index} shown on the right)"
+    )
+
+
+def fig04_vae_latent_posterior(study: Study) -> dict[str, Any]:
+    """The study's figure 4: the VAE's latent means and draws, and q(z|x) of one digit."""
+    beta, epoch = study.figures_p.example_beta, study.last_epoch
+    index = study.figures_p.example_index
+    model = study.inputs.model(beta, epoch)
+    mu, sigma, draw = example_posterior(study, model)
+    fig = new_figure(18.0, 5.6)
+    means, draws, right = fig.subplots(1, 3)
+    scatter_means_and_draws(study, model, means, draws)
     x0, x1, y0, y1 = draw_posterior(fig, right, mu, sigma, draw)
-    left.plot(*mu[:2].tolist(), "*", ms=15, mfc="white", mec="black")
-    left.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black"))
-    left.set_title(f"latent means of {len(x)} test digits (★ digit #{index})")
+    means.plot(*mu[:2].tolist(), "*", ms=15, mfc="white", mec="black")
+    means.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black"))
+    draws.plot(*draw[:2].tolist(), "o", ms=9, mfc="white", mec="black")
     right.set(
-        xlabel=left.get_xlabel(),
-        ylabel=left.get_ylabel(),
+        xlabel=means.get_xlabel(),
+        ylabel=means.get_ylabel(),
         title=f"q(z|x) of test digit #{index} (the □ on the left)",
     )
     show_images(right.inset_axes((0.02, 0.76, 0.22, 0.22)), study.example(), 1)
-    fig.suptitle(f"{model_title(beta, epoch)}: latent space and one approximate posterior")
+    fig.suptitle(
+        f"{model_title(beta, epoch)}: latent means, latent draws, one approximate posterior"
+    )
     digit_legend(fig)
     study.save(fig, FIG_POSTERIOR)
     return {"mu": mu.tolist(), "sigma": sigma.tolist(), "draw": draw.tolist()}

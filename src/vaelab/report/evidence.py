@@ -156,6 +156,7 @@ def ensemble_summary(summaries: Mapping[int, dict[str, Any]]) -> dict[str, Any]:
         values = [float(s[key]) for s in summaries.values()]
         found |= {key: statistics.fmean(values), f"{key}_min": min(values)}
         found[f"{key}_max"] = max(values)
+        found[f"{key}_each"] = values
     return found
 
 
@@ -210,42 +211,3 @@ def load_evidence(
         data=_read_optional(metrics_dir / DATA_SUMMARY),
         classifier_seeds=tuple(classifier_seeds),
     )
-
-
-def _mean_of(values: list[Any]) -> Any:
-    """The elementwise mean of equally shaped JSON values; a non-number keeps the first's."""
-    first = values[0]
-    if isinstance(first, bool) or first is None or isinstance(first, str):
-        return first
-    if isinstance(first, int | float):
-        return statistics.fmean(float(v) for v in values)
-    if isinstance(first, list) and all(
-        isinstance(v, list) and len(v) == len(first) for v in values
-    ):
-        return [_mean_of([v[i] for v in values]) for i in range(len(first))]
-    if isinstance(first, dict):
-        shared = [k for k in first if all(isinstance(v, dict) and k in v for v in values)]
-        return {k: _mean_of([v[k] for v in values]) for k in shared}
-    return first
-
-
-def seeds_mean(runs: Sequence[Evidence]) -> Evidence:
-    """One setup's runs as one: every metric and curve point the mean over the seeds that
-    have it. Figures, runtimes and training summaries stay the first seed's."""
-    first = runs[0]
-    evals = {
-        name: _mean_of([ev.evals[name] for ev in runs])
-        for name in first.evals
-        if all(name in ev.evals for ev in runs)
-    }
-    curves: dict[str, dict[str, list[tuple[int, float]]]] = {}
-    for name, by_metric in first.curves.items():
-        curves[name] = {}
-        for metric, points in by_metric.items():
-            found = [dict(ev.curves.get(name, {}).get(metric, [])) for ev in runs]
-            curves[name][metric] = [
-                (step, statistics.fmean(f[step] for f in found))
-                for step, _ in points
-                if all(step in f for f in found)
-            ]
-    return dataclasses.replace(first, evals=evals, curves=curves)

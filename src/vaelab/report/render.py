@@ -112,7 +112,11 @@ def to_markdown(blocks: Sequence[Block], image: ImageSource) -> str:
 
 
 def _html_cell(tag: str, text: str) -> str:
-    css = VERDICT_CLASSES.get(text)
+    verdict = next(
+        (v for v in VERDICT_CLASSES if text in (v, f"**{v}**") or text.startswith(f"**{v}**,")),
+        None,
+    )
+    css = VERDICT_CLASSES.get(verdict) if verdict else None
     attr = f' class="{css}"' if css and tag == "td" else ""
     return f"<{tag}{attr}>{_inline_html(text)}</{tag}>"
 

@@ -6,9 +6,7 @@ so the summary of a half-run pipeline says what to run next.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from vaelab.core import names, params
 from vaelab.core.names import (
@@ -20,139 +18,13 @@ from vaelab.core.names import (
 )
 from vaelab.data.files import SPLIT_SIZES
 from vaelab.labels import beta_label, beta_set, count, recon_unit, shifted_name
-from vaelab.report.cells import NOT_MEASURED, ensemble_text, fmt, metrics_columns, rows
-from vaelab.report.claims import Claim
+from vaelab.report.cells import NOT_MEASURED, ensemble_text, metrics_columns, rows
 from vaelab.report.evidence import Evidence
-from vaelab.report.render import Block, Bullets, Heading, Paragraph, Table
+from vaelab.report.render import Block, Bullets, Heading, Paragraph
 from vaelab.report.settings import Settings
+from vaelab.report.verdict import Claim
 
 TITLE = "Understanding the ELBO in VAEs and β-VAEs: a reproduction"
-
-
-def _numbers(claim: Claim) -> str:
-    """'name = mean [low, high]' over the seeds where a number has an interval, else its
-    value on the seeds' mean run."""
-    shown = []
-    for name, value in claim.numbers.items():
-        found = claim.intervals.get(name)
-        if found is not None and found.n > 1:
-            shown.append(f"{name} = {fmt(found.mean)} [{fmt(found.low)}, {fmt(found.high)}]")
-        else:
-            shown.append(f"{name} = {fmt(value)}")
-    return "; ".join(shown)
-
-
-def _margin(claim: Claim) -> str:
-    m = claim.margin
-    if m is None:
-        return ""
-    if m.n < 2:
-        return f"margin {fmt(m.mean)} (one seed)"
-    return f"margin {fmt(m.mean)} [{fmt(m.low)}, {fmt(m.high)}]"
-
-
-def _cell(claim: Claim) -> str:
-    margin = _margin(claim)
-    return f"**{claim.verdict}**" + (f", {margin}" if margin else "")
-
-
-def setup_differences(setups: Sequence[params.Setup]) -> list[str]:
-    """'model.hidden: study [64, 16, 8], wide [256, 128]' for each key the setups differ in."""
-    found = []
-    for section in ("model", "train"):
-        values = {s.name: params.as_dict(getattr(s, section)) for s in setups}
-        for key in next(iter(values.values())):
-            if key == "seeds":
-                continue
-            shown = {name: v[key] for name, v in values.items()}
-            if len({repr(v) for v in shown.values()}) > 1:
-                each = ", ".join(f"{name} {value}" for name, value in shown.items())
-                found.append(f"{section}.{key}: {each}")
-    return found
-
-
-def _explanation(row: list[Claim], setups: Sequence[str]) -> str:
-    """Where verdicts differ: the claim's number that differs most between the setups."""
-    verdicts = {c.verdict for c in row if c.verdict != "not measured"}
-    if len(verdicts) < 2:
-        return ""
-    shared = [
-        name
-        for name, value in row[0].numbers.items()
-        if isinstance(value, float | int)
-        and all(isinstance(c.numbers.get(name), float | int) for c in row)
-    ]
-
-    def spread(name: str) -> float:
-        values = [abs(float(c.numbers[name])) for c in row]
-        return max(values) / min(values) if min(values) > 0 else float("inf")
-
-    if not shared:
-        return "The verdicts differ."
-    name = max(shared, key=spread)
-    each = " vs ".join(f"{fmt(c.numbers[name])} (`{s}`)" for c, s in zip(row, setups, strict=True))
-    return f"The verdicts differ; the claim's number that differs most is {name}: {each}."
-
-
-def claims_section(claims: dict[str, list[Claim]], setups: Sequence[params.Setup]) -> list[Block]:
-    names_ = list(claims)
-    differences = setup_differences(setups)
-    grid = []
-    for position, first in enumerate(claims[names_[0]]):
-        row = [claims[name][position] for name in names_]
-        grid.append((first.key, first.text, *(_cell(c) for c in row), _explanation(row, names_)))
-    blocks: list[Block] = [
-        Heading("Claims of the study, checked"),
-        Paragraph(
-            "Each verdict is computed from the metrics by `src/vaelab/report/claims.py`, "
-            'whose named constants turn the study\'s words ("much", "significantly") into '
-            "thresholds. Every claim has a *margin*, a number that is positive exactly when "
-            "it holds on one training run (each note says what it is). Under each setup the "
-            "margin is measured on every training seed; the cell gives its mean and 95 % "
-            "Student-t interval over the seeds. A claim **holds** when the interval lies "
-            "above 0, **does not hold** when it lies below, and is **inconclusive** when it "
-            "contains 0, or when the classifiers of the ensemble disagree on it. A claim that "
-            "does not hold is a finding about this reproduction, not a failure of the "
-            "pipeline. Claims 2 and 10 rest on no training seed (the figures' seed; the "
-            "classifiers) and have no interval."
-        ),
-        Table(("#", "claim", *(f"`{n}`" for n in names_), "where the setups differ"), tuple(grid)),
-        Paragraph(
-            "The setups differ only in " + "; ".join(differences) + ". Which of these "
-            "explains a verdict that differs takes a setup that changes one of them alone: "
-            "one more block under `setups` in params.yaml."
-        ),
-    ]
-    for name in names_:
-        details = tuple((c.key, _numbers(c) or "—", c.note) for c in claims[name])
-        blocks += [
-            Heading(f"The numbers behind each verdict ({name})", 3),
-            Paragraph(
-                f"Under setup `{name}`: each number's mean over the training seeds and its 95 % "
-                "Student-t interval [low, high]; a number without one (a change written "
-                "out, a count) is that of the seeds' mean run."
-            ),
-            Table(("#", "numbers", "note"), details),
-        ]
-    return blocks
-
-
-def claims_summary(claims: dict[str, list[Claim]]) -> dict[str, Any]:
-    """metrics/claims.json: per setup and claim, the verdict, the margin's interval and its
-    value on each seed, and the numbers (`dvc metrics diff` compares them)."""
-    return {
-        setup: {
-            c.key: {
-                "verdict": c.verdict,
-                "margin": c.margin.as_dict() if c.margin else None,
-                "margin_by_seed": {str(seed): m for seed, m in c.by_seed.items()},
-                "numbers": c.numbers,
-                "number_intervals": {k: i.as_dict() for k, i in c.intervals.items()},
-            }
-            for c in found
-        }
-        for setup, found in claims.items()
-    }
 
 
 def setup_text(setup: params.Setup) -> str:

@@ -85,8 +85,9 @@ def latent_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
         f"again by the {example} VAE; each decode uses a new z ~ q(z|x)."
     )
     fig04 = (
-        f"Figure 4 (study): left, the {example} VAE's latent means of the test digits; "
-        f"right, the density of q(z|x) for digit #{index} and one draw from it."
+        f"Figure 4 (study): left, the {example} VAE's posterior means μ(x) of the test "
+        f"digits; middle, one draw z ~ q(z|x) per digit (what the study's §4.1 says its "
+        f"plots show); right, the density of q(z|x) for digit #{index} and one draw from it."
     )
     return [
         Heading("4.1 Visualising the latent space"),
@@ -117,14 +118,15 @@ def beta_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
     blocks: list[Block] = [
         Heading("4.2 Effects of β"),
         Paragraph(
-            f"Columns β ∈ {shown}; rows: latent space, reconstructions, decodes of "
-            f"z ~ N(0, I). The study drew β ∈ {beta_set(SMALL_BETAS)}."
+            f"Columns β ∈ {shown}; rows: posterior means μ(x), one draw z ~ q(z|x) per "
+            f"digit (the study's reading of its scatter plots, §4.1), reconstructions, "
+            f"decodes of z ~ N(0, I). The study drew β ∈ {beta_set(SMALL_BETAS)}."
         ),
     ]
     for position, epoch in enumerate(ev.checkpoints):
         caption = (
-            f"{_epoch_figure_title(position, epoch)}. Latent space, reconstructions and "
-            f"N(0, I) samples for β ∈ {shown}."
+            f"{_epoch_figure_title(position, epoch)}. Latent means, latent draws, "
+            f"reconstructions and N(0, I) samples for β ∈ {shown}."
         )
         blocks += [
             Heading(f"Epoch {epoch}", 3),
@@ -138,8 +140,9 @@ def beta_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
         _figure(
             figures_dir,
             names.FIG_BETA_PAIR,
-            f"Figure 9 (study): {pair} after epochs {first} and {last}. A high β keeps "
-            f"q(z) close to N(0, I) at the cost of class separation.",
+            f"Figure 9 (study): {pair} after epochs {first} and {last}. Rows: posterior "
+            f"means μ(x), one draw z ~ q(z|x) per digit, decodes of z ~ N(0, I). A collapsed "
+            f"VAE's means sit at the origin while its draws fill N(0, I).",
         ),
         rows(ev, [(b, e) for b in s.figures.pair_betas for e in (first, last)], LATENT_COLUMNS),
     ]
@@ -225,7 +228,9 @@ def confidence_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Blo
         _figure(
             figures_dir,
             names.FIG_SHIFTED,
-            f"Figure 14 (study): decodes of z ~ {shifted} for {beta_list(shifted_betas)}.",
+            f"Figure 14 (study): decodes of z ~ {shifted} for {beta_list(shifted_betas)}; "
+            f"× marks the draws on the latent means (top) and on one draw z ~ q(z|x) per "
+            f"digit (middle).",
         ),
         rows(ev, [(b, ev.last_epoch) for b in shifted_betas], shifted_columns(shifted)),
     ]

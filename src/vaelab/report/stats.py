@@ -1,0 +1,239 @@
+"""The statistics behind a verdict, from scipy and statsmodels: intervals that stay inside the
+range of what they measure, one test per claim, Holm's rule over a setup's claims, two
+one-sided tests for "almost the same", and how many seeds would decide a claim.
+
+Margins are on their claim's natural scale (log for ratios and KLs, logit for shares), where
+they are unbounded, so a Student-t interval suits them. A number shown beside a verdict keeps
+its own range: its interval is computed on the scale that maps that range onto the real line
+and mapped back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.weightstats import ttost_paired
+
+# Family-wise error rate of each setup's verdicts (Holm): a point under the usual 5 % so that
+# the calibration's 2 000-replication estimate (±1 point) of it stays under 5 %.
+ALPHA = 0.04
+CONFIDENCE = 0.95
+POWER_TARGET = 0.80
+MAX_SEEDS = 200  # beyond this, "seeds needed" is reported as "more than 200"
+
+Bounds = tuple[float, float]  # the range a quantity can take (±inf for none)
+UNBOUNDED: Bounds = (-math.inf, math.inf)
+POSITIVE: Bounds = (0.0, math.inf)
+UNIT: Bounds = (0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A centre and a 95 % interval over n values, and how it was made.
+
+    `method` says which: 't' (Student t on the raw values), 't on log' / 't on logit' (on the
+    scale that maps the quantity's range to the real line, then mapped back: the centre is
+    then a geometric or logit mean), 'equal' (every value the same), 'one value'."""
+
+    center: float
+    low: float
+    high: float
+    n: int
+    method: str
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return {
+            "center": self.center,
+            "low": self.low,
+            "high": self.high,
+            "n": self.n,
+            "method": self.method,
+        }
+
+
+def t_half_width(values: np.ndarray) -> float:
+    """t(0.975, n−1) · s / √n."""
+    n = len(values)
+    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
+
+
+def _to_line(values: np.ndarray, bounds: Bounds) -> tuple[np.ndarray, str]:
+    low, high = bounds
+    if math.isinf(low) and math.isinf(high):
+        return values, "t"
+    if math.isinf(high):
+        return np.log(values - low), "t on log"
+    if math.isinf(low):
+        return np.log(high - values), "t on log"
+    share = (values - low) / (high - low)
+    return np.log(share) - np.log1p(-share), "t on logit"
+
+
+def _from_line(value: float, bounds: Bounds) -> float:
+    low, high = bounds
+    if math.isinf(low) and math.isinf(high):
+        return value
+    if math.isinf(high):
+        return low + math.exp(value)
+    if math.isinf(low):
+        return high - math.exp(value)
+    return low + (high - low) * float(stats.logistic.cdf(value))
+
+
+def interval(values: Sequence[float], bounds: Bounds = UNBOUNDED) -> Interval:
+    """The 95 % interval of `values`' centre, never outside `bounds`.
+
+    Values strictly inside the bounds: a t interval on the scale that maps the bounds to the
+    real line, mapped back. A value on a bound (an entropy of exactly 0 bits) has no finite
+    image there; then the t interval on the raw values is clipped to the bounds, and the
+    method says so.
+    """
+    # A value past a bound is float rounding (a collapsed KL of −1e-8 nats): it is the bound.
+    array = np.clip(np.asarray(values, dtype=float), *bounds)
+    n = len(array)
+    if n == 1 or np.all(array == array[0]):
+        value = float(array[0])
+        return Interval(value, value, value, n, "one value" if n == 1 else "equal")
+    inside = bool(np.all((array > bounds[0]) & (array < bounds[1])))
+    if inside:
+        line, method = _to_line(array, bounds)
+        mean, half = float(line.mean()), t_half_width(line)
+        ends = sorted((_from_line(mean - half, bounds), _from_line(mean + half, bounds)))
+        return Interval(_from_line(mean, bounds), ends[0], ends[1], n, method)
+    mean, half = float(array.mean()), t_half_width(array)
+    low, high = max(mean - half, bounds[0]), min(mean + half, bounds[1])
+    return Interval(mean, low, high, n, f"t clipped to [{bounds[0]:g}, {bounds[1]:g}]")
+
+
+@dataclass(frozen=True)
+class Test:
+    """A one-sample test of a claim's margins against 0: its estimate, 95 % interval,
+    two-sided p-value and degrees of freedom (Satterthwaite's for a seed × classifier grid)."""
+
+    mean: float
+    low: float
+    high: float
+    p: float
+    df: float
+    sd: float  # the standard deviation of one replicate's margin (for the seeds needed)
+
+    def as_dict(self) -> dict[str, float]:
+        return {"mean": self.mean, "low": self.low, "high": self.high, "p": self.p, "df": self.df}
+
+
+def t_p_values(mean: np.ndarray, se: np.ndarray, df: np.ndarray | float) -> np.ndarray:
+    """Two-sided p-values of t = mean / se (elementwise); se = 0 gives 0 unless mean = 0,
+    since values that are all the same leave no noise to weigh the mean against."""
+    mean, se = np.asarray(mean, dtype=float), np.asarray(se, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 2 * stats.t.sf(np.abs(mean) / se, df)
+    return np.where(se > 0, p, np.where(mean != 0, 0.0, 1.0))
+
+
+def _test(mean: float, se: float, df: float, sd: float) -> Test:
+    p = float(t_p_values(np.array(mean), np.array(se), df))
+    if se == 0:
+        return Test(mean, mean, mean, p, df, 0.0)
+    quantile = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))
+    return Test(mean, mean - quantile * se, mean + quantile * se, p, df, sd)
+
+
+def test_margins(margins: Sequence[float]) -> Test | None:
+    """Student's one-sample t-test of the margins (one per training seed); None for n < 2."""
+    array = np.asarray(margins, dtype=float)
+    n = len(array)
+    if n < 2:
+        return None
+    sd = float(array.std(ddof=1))
+    return _test(float(array.mean()), sd / math.sqrt(n), n - 1, sd)
+
+
+def test_grid(grid: np.ndarray) -> Test | None:
+    """The grand mean of a seeds × classifiers grid of margins, with both as random effects.
+
+    Var(grand mean) ≤ (MS_seeds + MS_classifiers) / (n_s · n_c) in the two-way layout without
+    replication (the interaction's mean square is left in, which errs wide); degrees of
+    freedom by Satterthwaite. One classifier falls back to the seeds alone.
+    """
+    seeds, classifiers = grid.shape
+    if classifiers == 1:
+        return test_margins(grid[:, 0].tolist())
+    if seeds < 2:
+        return None
+    mean = float(grid.mean())
+    ms_seeds = classifiers * float(grid.mean(axis=1).var(ddof=1))
+    ms_classifiers = seeds * float(grid.mean(axis=0).var(ddof=1))
+    cells = seeds * classifiers
+    a, b = ms_seeds / cells, ms_classifiers / cells
+    if a + b == 0:
+        return _test(mean, 0.0, seeds - 1, 0.0)
+    df = (a + b) ** 2 / (a**2 / (seeds - 1) + b**2 / (classifiers - 1))
+    sd = math.sqrt((a + b) * seeds)  # one seed's spread, as if the classifiers were averaged
+    return _test(mean, math.sqrt(a + b), df, sd)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-adjusted p-values (statsmodels): reject where adjusted p < ALPHA keeps the
+    family-wise error rate at ALPHA under any dependence."""
+    if not p_values:
+        return []
+    return [float(p) for p in multipletests(list(p_values), alpha=ALPHA, method="holm")[1]]
+
+
+def holm_rows(p_values: np.ndarray) -> np.ndarray:
+    """`holm` on each row of a (replications, family) array at once, for the calibration's
+    thousands of families; tests/test_stats.py checks it equals statsmodels' row by row."""
+    order = np.argsort(p_values, axis=1, kind="stable")
+    ranked = np.take_along_axis(p_values, order, axis=1)
+    family = p_values.shape[1]
+    scaled = np.minimum(np.maximum.accumulate(ranked * (family - np.arange(family)), axis=1), 1)
+    adjusted = np.empty_like(scaled)
+    np.put_along_axis(adjusted, order, scaled, axis=1)
+    return adjusted
+
+
+def welch(a: Sequence[float], b: Sequence[float]) -> Test | None:
+    """The difference of two setups' mean margins (a − b), Welch's unequal-variance test:
+    different networks share no randomness that would pair their seeds."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    mean = float(x.mean() - y.mean())
+    if va + vb == 0:
+        return _test(mean, 0.0, len(x) + len(y) - 2, 0.0)
+    df = (va + vb) ** 2 / (va**2 / (len(x) - 1) + vb**2 / (len(y) - 1))
+    return _test(mean, math.sqrt(va + vb), float(df), math.sqrt((va + vb) / 2))
+
+
+def equivalent(a: Sequence[float], b: Sequence[float], margin: float) -> tuple[bool, float]:
+    """Two one-sided tests (statsmodels) on seed-paired differences a − b against ±margin, a
+    margin fixed before any number is seen: (equivalent at ALPHA, the larger one-sided p)."""
+    if margin <= 0:
+        raise ValueError(f"an equivalence margin must be > 0, got {margin}")
+    p = float(ttost_paired(np.asarray(a, float), np.asarray(b, float), -margin, margin)[0])
+    return p < ALPHA, p
+
+
+def power(n: int, effect: float, family: int) -> float:
+    """Chance that a two-sided t-test on n seeds at ALPHA / family (Holm's first step, the
+    hardest) decides an effect of `effect` seed standard deviations."""
+    if n < 2:
+        return 0.0
+    df, shift = n - 1, effect * math.sqrt(n)
+    critical = float(stats.t.ppf(1 - ALPHA / family / 2, df))
+    return float(stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift))
+
+
+def seeds_needed(effect: float, family: int) -> int | None:
+    """The fewest seeds that decide an effect of `effect` standard deviations with
+    POWER_TARGET; None when more than MAX_SEEDS would be needed."""
+    for n in range(2, MAX_SEEDS + 1):
+        if power(n, effect, family) >= POWER_TARGET:
+            return n
+    return None
