@@ -22,15 +22,18 @@ from vaelab.report.measures import (
     MEANS_KL,
     PRIOR_CONFIDENCE,
     RECON,
+    RECON_CONFIDENCE,
     SHIFTED_CONFIDENCE,
     SHIFTED_ENTROPY,
     TRAIN_KL_SHARE,
+    Both,
     Bound,
     Change,
     Compare,
     Found,
     Ordered,
     Settles,
+    Surpasses,
 )
 
 SMALL_BETAS = (0.0, 1.0, 5.0)  # figures 5–8
@@ -73,6 +76,10 @@ class ClaimRecord:
 
 def _b(*betas: float) -> tuple[float, ...]:
     return tuple(float(b) for b in betas)
+
+
+RISING_SAMPLES = Ordered(PRIOR_CONFIDENCE, CURVE_BETAS, LAST, skip_collapsed=True)
+SURPASSING = Surpasses(PRIOR_CONFIDENCE, RECON_CONFIDENCE, CURVE_BETAS)
 
 
 CLAIMS: tuple[ClaimRecord, ...] = (
@@ -200,13 +207,27 @@ CLAIMS: tuple[ClaimRecord, ...] = (
         ),
         where="§4.2, figures 12–13",
         scope="β ∈ {0, 1, 5, 50} that did not collapse, epoch 20",
-        quantity="the classifiers' confidence ratio (eq. 13) on decodes of z ~ N(0, I)",
+        quantity="the classifiers' confidence ratio (eq. 13) on decodes of z ~ N(0, I) and "
+        "on reconstructions",
         scale="log",
-        criterion="each step up in β raises the ratio (margin: the smallest log rise)",
+        criterion=(
+            "each step up in β raises the samples' ratio, and for some β it exceeds the "
+            "reconstructions' (margin: the smaller of the smallest log rise and the largest "
+            "log excess)"
+        ),
         readings=(
-            Reading("epoch 20", Ordered(PRIOR_CONFIDENCE, CURVE_BETAS, LAST, skip_collapsed=True)),
+            Reading("epoch 20", Both((RISING_SAMPLES, SURPASSING))),
+            Reading("epoch 20, rising only", RISING_SAMPLES),
             Reading("epoch 20, collapsed runs kept", Ordered(PRIOR_CONFIDENCE, CURVE_BETAS)),
-            Reading("epoch 10", Ordered(PRIOR_CONFIDENCE, CURVE_BETAS, 10, skip_collapsed=True)),
+            Reading(
+                "epoch 10",
+                Both(
+                    (
+                        Ordered(PRIOR_CONFIDENCE, CURVE_BETAS, 10, skip_collapsed=True),
+                        Surpasses(PRIOR_CONFIDENCE, RECON_CONFIDENCE, CURVE_BETAS, 10),
+                    )
+                ),
+            ),
         ),
         why="figures 12–13 plot β ∈ {0, 1, 5, 50}; image quality is judged on runs that "
         "did not collapse",

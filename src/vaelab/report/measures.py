@@ -213,6 +213,45 @@ class Bound:
 
 
 @dataclass(frozen=True)
+class Surpasses:
+    """`metric` exceeds `other` for some β that did not collapse (margin: the largest gap)."""
+
+    metric: Metric
+    other: Metric
+    betas: tuple[float, ...]
+    epoch: int = LAST
+
+    def measure(self, ev: Evidence) -> Found:
+        ev.require(*self.betas)
+        kept = _kept(ev, self.betas, self.epoch, True)
+        if not kept:
+            raise Excluded(f"every β of {self.betas} collapsed")
+        gaps, shown = [], {}
+        for beta in kept:
+            for metric in (self.metric, self.other):
+                value = metric.value(ev, beta, self.epoch)
+                shown[_label(metric, beta, self.epoch)] = (value, metric.range_of(ev))
+            gaps.append(
+                self.metric.on_scale(self.metric.value(ev, beta, self.epoch))
+                - self.other.on_scale(self.other.value(ev, beta, self.epoch))
+            )
+        return Found(max(gaps), shown, _dropped(self.betas, kept))
+
+
+@dataclass(frozen=True)
+class Both:
+    """Every one of `parts` holds (margin: the smallest of theirs)."""
+
+    parts: tuple[Ordered | Surpasses, ...]
+
+    def measure(self, ev: Evidence) -> Found:
+        found = [part.measure(ev) for part in self.parts]
+        values = {name: v for one in found for name, v in one.values.items()}
+        dropped = tuple(dict.fromkeys(b for one in found for b in one.dropped))
+        return Found(min(one.margin for one in found), values, dropped)
+
+
+@dataclass(frozen=True)
 class Settles:
     """`metric` moves less after `epoch` than up to it, for every β: margin
     min over β of log|v₁ − v_epoch| − log|v_epoch − v_last| (or, with `share`, the move after
