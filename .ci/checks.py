@@ -30,7 +30,7 @@ from vaelab.core.names import (
 )
 
 MIN_CLASSIFIER_ACCURACY = 0.98
-# Outputs every x86-64 machine with AVX2 must reproduce byte for byte (README: bit-stable):
+# Outputs every x86-64 machine with AVX2 must reproduce byte for byte (docs/bit-stability.md):
 # by prefix, and every model's held-out metrics (metrics/runs/<setup>/eval/<model>/).
 BYTE_STABLE = (
     "models/",

@@ -217,7 +217,7 @@ def test_no_default_remote_names_the_command_that_adds_one(dvc_repo):
     assert done.returncode == 1
     assert last_line(done.stderr) == (
         "error: no default DVC remote: add one with `dvc remote add -d store s3://BUCKET/PATH` "
-        "(README, 'Many machines')"
+        "(docs/many-machines.md)"
     )
 
 

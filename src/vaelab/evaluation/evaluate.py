@@ -132,7 +132,7 @@ def evaluate_checkpoint(
     eval_p: params.EvalParams,
     generator: torch.Generator,
 ) -> dict[str, Any]:
-    """All metrics of one checkpoint: see the README's table of metrics."""
+    """All metrics of one checkpoint: docs/objective.md says what each means."""
     terms = _likelihood_terms(model, ref.test_x, likelihood, eval_p, generator)
     row: dict[str, Any] = {
         "recon": float(terms["recon"].mean()),

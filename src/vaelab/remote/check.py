@@ -53,7 +53,7 @@ def read_remote(root: Path | str, name: str | None = None) -> Remote:
     if not name:
         raise RemoteError(
             "no default DVC remote: add one with `dvc remote add -d store s3://BUCKET/PATH` "
-            "(README, 'Many machines')"
+            "(docs/many-machines.md)"
         )
     if name not in remotes:
         known = ", ".join(sorted(remotes)) or "none"

@@ -35,6 +35,8 @@ def _cell(claim: Claim) -> str:
         if p.test is not None:
             parts.append(f"margin {_span(p.test)}")
         parts.append(f"{p.signs} runs > 0")
+        if p.excluded:
+            parts.append(f"{len(p.excluded)} run(s) left out: collapsed")
         if p.adjusted_p is not None:
             parts.append(f"Holm p {fmt(p.adjusted_p)}")
         if claim.robustness:

@@ -51,7 +51,7 @@ from vaelab.report.settings import Settings
 from vaelab.report.verdict import Claim, check_setup
 
 # The seed count the verdict rule is calibrated for beside the setups' own: the fewest with
-# which an effect of 2 seed standard deviations is decided 80 % of the time (README).
+# which an effect of 2 seed standard deviations is decided ≥ 80 % of the time (docs/verdicts.md).
 CALIBRATED_SEEDS = 8
 
 
