@@ -79,9 +79,9 @@ def _from_line(value: float, bounds: Bounds) -> float:
     if math.isinf(low) and math.isinf(high):
         return value
     if math.isinf(high):
-        return low + math.exp(value)
+        return low + float(np.exp(value))  # overflows to inf, which such a range allows
     if math.isinf(low):
-        return high - math.exp(value)
+        return high - float(np.exp(value))
     return low + (high - low) * float(stats.logistic.cdf(value))
 
 
@@ -227,7 +227,8 @@ def power(n: int, effect: float, family: int) -> float:
         return 0.0
     df, shift = n - 1, effect * math.sqrt(n)
     critical = float(stats.t.ppf(1 - ALPHA / family / 2, df))
-    return float(stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift))
+    # The lower tail as the upper tail of the mirrored shift: scipy's nct.cdf gives NaN there.
+    return float(stats.nct.sf(critical, df, shift) + stats.nct.sf(critical, df, -shift))
 
 
 def seeds_needed(effect: float, family: int) -> int | None:

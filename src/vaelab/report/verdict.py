@@ -138,6 +138,7 @@ def judge_classifiers(ev: Evidence) -> Judged:
     )
 
     def logit(p: float) -> float:
+        p = min(max(p, 1e-12), 1 - 1e-12)  # a perfect classifier: far above 85 %, finite
         return math.log(p) - math.log1p(-p)
 
     margins = {s: logit(a) - logit(CLASSIFIER_MIN_ACCURACY) for s, a in accuracies.items()}
