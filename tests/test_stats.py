@@ -110,10 +110,12 @@ def test_a_grid_of_one_classifier_is_the_seeds_test_and_of_one_seed_none() -> No
     assert stats.test_grid(np.array([[0.2, 0.5, 0.4]])) is None
 
 
-def test_t_p_values_of_identical_margins() -> None:
-    """No spread: any nonzero mean is certain (p = 0), a zero mean is not (p = 1)."""
-    p = stats.t_p_values(np.array([0.3, 0.0, -0.2]), np.zeros(3), 4)
-    assert p.tolist() == [0.0, 1.0, 0.0]
+def test_t_p_values_of_identical_margins_fall_back_to_the_sign_test() -> None:
+    """No spread leaves t undefined: n runs all on one side give the exact sign test's
+    2 · ½ⁿ (not a certainty), a zero mean gives 1."""
+    p = stats.t_p_values(np.array([0.3, 0.0, -0.2, 0.3]), np.zeros(4), 4, np.array([5, 5, 5, 1]))
+    assert p.tolist() == [2 * 0.5**5, 1.0, 2 * 0.5**5, 1.0]
+    assert stats.test_margins([6.9, 6.9, 6.9]).p == 0.25  # three seeds can never decide it
 
 
 def test_holm_rows_is_statsmodels_holm_row_by_row() -> None:

@@ -48,7 +48,7 @@ def verdicts(margins: np.ndarray) -> np.ndarray:
     seeds = margins.shape[-1]
     mean = margins.mean(axis=-1)
     se = margins.std(axis=-1, ddof=1) / np.sqrt(seeds)
-    adjusted = stats.holm_rows(stats.t_p_values(mean, se, seeds - 1))
+    adjusted = stats.holm_rows(stats.t_p_values(mean, se, seeds - 1, seeds))
     return np.where(adjusted < stats.ALPHA, np.sign(mean), 0).astype(int)
 
 

@@ -20,7 +20,12 @@ from vaelab.report.evidence import Evidence, NotMeasured
 from vaelab.report.stats import POSITIVE, UNIT, Bounds
 
 LAST = -1  # the last checkpoint, whatever train.checkpoints says
-TINY = 1e-300  # a KL or share of exactly 0 on a log scale: far below any run's, still finite
+TINY = 1e-300  # a value of exactly 0 on a log scale: far below any run's, still finite
+# What float32 can tell from 0. A KL is a sum of O(1) terms that cancel, so float32's seven
+# digits leave ~1e-7 nats of rounding (a collapsed VAE's test KL reads −1.5e-8). Below these
+# floors a value counts as the floor on a log or logit scale: rounding cannot make a margin.
+KL_ROUNDING = 1e-7  # nats
+SHARE_ROUNDING = KL_ROUNDING / 50  # that KL over a reconstruction error of ~50
 ENTROPY_BITS: Bounds = (0.0, math.log2(10))
 
 Value = tuple[float, Bounds]  # a number a margin used, and the range it can take
@@ -39,6 +44,7 @@ class Metric:
     path: tuple[str, ...]
     scale: str  # log | logit | raw
     bounds: Bounds | Callable[[Evidence], Bounds]
+    floor: float = TINY  # the resolution: smaller values count as this on the log/logit scale
 
     def value(self, ev: Evidence, beta: float | None, epoch: int) -> float:
         epoch = ev.last_epoch if epoch == LAST else epoch
@@ -62,9 +68,9 @@ class Metric:
 
     def on_scale(self, value: float) -> float:
         if self.scale == "log":
-            return math.log(max(value, TINY))
+            return math.log(max(value, self.floor))
         if self.scale == "logit":
-            share = min(max(value, TINY), 1 - 1e-16)
+            share = min(max(value, self.floor), 1 - 1e-16)
             return math.log(share) - math.log1p(-share)
         return value
 
@@ -285,10 +291,18 @@ class Settles:
 # The metrics the claims read. Scales: log for KLs, reconstruction errors and confidence
 # ratios (positive, compared as ratios); logit for shares; bits of entropy stay raw.
 AGGREGATE_KL = Metric(
-    "KL(q(z) ‖ N(0, I)), draws", ("aggregate_posterior", "kl_to_prior"), "log", POSITIVE
+    "KL(q(z) ‖ N(0, I)), draws",
+    ("aggregate_posterior", "kl_to_prior"),
+    "log",
+    POSITIVE,
+    KL_ROUNDING,
 )
 MEANS_KL = Metric(
-    "KL(fit to means ‖ N(0, I))", ("aggregate_means", "kl_to_prior"), "log", POSITIVE
+    "KL(fit to means ‖ N(0, I))",
+    ("aggregate_means", "kl_to_prior"),
+    "log",
+    POSITIVE,
+    KL_ROUNDING,
 )
 RECON = Metric("test recon", ("recon",), "log", POSITIVE)
 PRIOR_CONFIDENCE = Metric(
@@ -306,7 +320,11 @@ SHIFTED_CONFIDENCE = Metric(
 SHIFTED_ENTROPY = Metric(
     "shifted class H [bits]", ("shifted_class_entropy_bits",), "raw", ENTROPY_BITS
 )
-KL_SHARE = Metric("test KL share", ("curve", "test/kl_share"), "logit", UNIT)
-TRAIN_KL_SHARE = Metric("train KL share", ("curve", "train/kl_share"), "logit", UNIT)
-BETA_KL_SHARE = Metric("test β·KL share", ("curve", "test/beta_kl_share"), "logit", UNIT)
-KL = Metric("test KL", ("curve", "test/kl"), "log", POSITIVE)
+KL_SHARE = Metric("test KL share", ("curve", "test/kl_share"), "logit", UNIT, SHARE_ROUNDING)
+TRAIN_KL_SHARE = Metric(
+    "train KL share", ("curve", "train/kl_share"), "logit", UNIT, SHARE_ROUNDING
+)
+BETA_KL_SHARE = Metric(
+    "test β·KL share", ("curve", "test/beta_kl_share"), "logit", UNIT, SHARE_ROUNDING
+)
+KL = Metric("test KL", ("curve", "test/kl"), "log", POSITIVE, KL_ROUNDING)

@@ -126,17 +126,21 @@ class Test:
         return {"mean": self.mean, "low": self.low, "high": self.high, "p": self.p, "df": self.df}
 
 
-def t_p_values(mean: np.ndarray, se: np.ndarray, df: np.ndarray | float) -> np.ndarray:
-    """Two-sided p-values of t = mean / se (elementwise); se = 0 gives 0 unless mean = 0,
-    since values that are all the same leave no noise to weigh the mean against."""
+def t_p_values(
+    mean: np.ndarray, se: np.ndarray, df: np.ndarray | float, runs: np.ndarray | int
+) -> np.ndarray:
+    """Two-sided p-values of t = mean / se (elementwise). Where every run gave the same margin
+    (se = 0: each run at a resolution floor, say) t is undefined, and the exact sign test
+    over the `runs` stands in: 2 · ½ⁿ when the margin is not 0, else 1."""
     mean, se = np.asarray(mean, dtype=float), np.asarray(se, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = 2 * stats.t.sf(np.abs(mean) / se, df)
-    return np.where(se > 0, p, np.where(mean != 0, 0.0, 1.0))
+    signs = np.minimum(1.0, 2 * 0.5 ** np.asarray(runs, dtype=float))
+    return np.where(se > 0, p, np.where(mean != 0, signs, 1.0))
 
 
-def _test(mean: float, se: float, df: float, sd: float) -> Test:
-    p = float(t_p_values(np.array(mean), np.array(se), df))
+def _test(mean: float, se: float, df: float, sd: float, runs: int) -> Test:
+    p = float(t_p_values(np.array(mean), np.array(se), df, runs))
     if se == 0:
         return Test(mean, mean, mean, p, df, 0.0)
     quantile = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))
@@ -149,8 +153,10 @@ def test_margins(margins: Sequence[float]) -> Test | None:
     n = len(array)
     if n < 2:
         return None
+    if np.all(array == array[0]):  # exactly, not up to the rounding of a mean
+        return _test(float(array[0]), 0.0, n - 1, 0.0, n)
     sd = float(array.std(ddof=1))
-    return _test(float(array.mean()), sd / math.sqrt(n), n - 1, sd)
+    return _test(float(array.mean()), sd / math.sqrt(n), n - 1, sd, n)
 
 
 def test_grid(grid: np.ndarray) -> Test | None:
@@ -165,16 +171,18 @@ def test_grid(grid: np.ndarray) -> Test | None:
         return test_margins(grid[:, 0].tolist())
     if seeds < 2:
         return None
+    if np.all(grid == grid.flat[0]):
+        return _test(float(grid.flat[0]), 0.0, seeds - 1, 0.0, seeds)
     mean = float(grid.mean())
     ms_seeds = classifiers * float(grid.mean(axis=1).var(ddof=1))
     ms_classifiers = seeds * float(grid.mean(axis=0).var(ddof=1))
     cells = seeds * classifiers
     a, b = ms_seeds / cells, ms_classifiers / cells
     if a + b == 0:
-        return _test(mean, 0.0, seeds - 1, 0.0)
+        return _test(mean, 0.0, seeds - 1, 0.0, seeds)
     df = (a + b) ** 2 / (a**2 / (seeds - 1) + b**2 / (classifiers - 1))
     sd = math.sqrt((a + b) * seeds)  # one seed's spread, as if the classifiers were averaged
-    return _test(mean, math.sqrt(a + b), df, sd)
+    return _test(mean, math.sqrt(a + b), df, sd, seeds)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -206,9 +214,11 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Test | None:
     va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
     mean = float(x.mean() - y.mean())
     if va + vb == 0:
-        return _test(mean, 0.0, len(x) + len(y) - 2, 0.0)
+        return _test(mean, 0.0, len(x) + len(y) - 2, 0.0, min(len(x), len(y)))
     df = (va + vb) ** 2 / (va**2 / (len(x) - 1) + vb**2 / (len(y) - 1))
-    return _test(mean, math.sqrt(va + vb), float(df), math.sqrt((va + vb) / 2))
+    return _test(
+        mean, math.sqrt(va + vb), float(df), math.sqrt((va + vb) / 2), min(len(x), len(y))
+    )
 
 
 def equivalent(a: Sequence[float], b: Sequence[float], margin: float) -> tuple[bool, float]:
