@@ -18,7 +18,7 @@ from vaelab.report.cells import fmt
 from vaelab.report.collapse import KL_RESOLUTION
 from vaelab.report.render import Block, Heading, Paragraph, Table
 from vaelab.report.stats import Interval, Test
-from vaelab.report.verdict import Claim, Judged
+from vaelab.report.verdict import Claim, Judged, setups_differ
 
 Collapse = dict[float, dict[int, tuple[int, int]]]
 
@@ -65,14 +65,8 @@ def differences(claims: dict[str, list[Claim]]) -> list[tuple[Test | None, float
     names = list(claims)
     if len(names) < 2:
         return [(None, None)] * len(claims[names[0]])
-    tests = []
-    for a, b in zip(claims[names[0]], claims[names[1]], strict=True):
-        same_unit = a.primary and b.primary and a.record.unit != "classifiers"
-        tests.append(
-            stats.welch(list(a.primary.margins.values()), list(b.primary.margins.values()))
-            if same_unit
-            else None
-        )
+    pairs = zip(claims[names[0]], claims[names[1]], strict=True)
+    tests = [setups_differ(a, b) for a, b in pairs]
     tested = [i for i, t in enumerate(tests) if t is not None]
     adjusted = dict(zip(tested, stats.holm([tests[i].p for i in tested]), strict=True))
     return [(t, adjusted.get(i)) for i, t in enumerate(tests)]
