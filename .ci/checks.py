@@ -35,6 +35,7 @@ MIN_CLASSIFIER_ACCURACY = 0.98
 BYTE_STABLE = (
     "models/",
     "report/README.md",
+    "report/index.html",
     "report/explorer.html",
     "metrics/explorer.json",
     "metrics/claims.json",

@@ -17,7 +17,8 @@ def main() -> int:
     parser.add_argument("--metrics", type=Path, required=True, help="the metrics/ folder")
     parser.add_argument("--figures", type=Path, required=True, help="folder of figure PNGs")
     parser.add_argument("--out", type=Path, required=True, help="folder for README.md, index.html")
-    parser.add_argument("--claims", type=Path, required=True, help="claims metrics JSON to write")
+    parser.add_argument("--claims", type=Path, required=True, help="every claim's details (JSON)")
+    parser.add_argument("--summary", type=Path, required=True, help="the DVC metrics (JSON)")
     args = parser.parse_args()
     try:
         setups, vae_p, eval_p, figures_p, explorer_p, clf_p = params.load(
@@ -29,7 +30,7 @@ def main() -> int:
     found = collect(
         args.metrics, args.figures, setups, vae_p, eval_p, figures_p, explorer_p, clf_p.seeds
     )
-    claims = write_report(found, args.out, args.claims)
+    claims = write_report(found, args.out, args.claims, args.summary)
     for setup, verdicts in claims.items():
         print(f"{setup}: " + ", ".join(f"{c.key} {c.verdict}" for c in verdicts))
     print(", ".join(str(args.out / name) for name in ("README.md", RUNTIME_REPORT, "index.html")))

@@ -22,7 +22,7 @@ from vaelab.report.cells import NOT_MEASURED, ensemble_text, metrics_columns, ro
 from vaelab.report.evidence import Evidence
 from vaelab.report.render import Block, Bullets, Heading, Paragraph
 from vaelab.report.settings import Settings
-from vaelab.report.verdict import Claim
+from vaelab.report.verdict import VERDICTS, Claim
 
 TITLE = "Understanding the ELBO in VAEs and β-VAEs: a reproduction"
 
@@ -77,7 +77,7 @@ def run_section(ev: Evidence, s: Settings) -> list[Block]:
         ),
         Paragraph(
             f"The machine, library versions and wall time of each stage are in "
-            f"`report/{names.RUNTIME_REPORT}` and at the end of `report/index.html`: they "
+            f"`report/{names.RUNTIME_REPORT}`: they "
             f"differ from machine to machine, and this page does not."
         ),
     ]
@@ -113,9 +113,8 @@ def summary_section(
     ev: Evidence, claims: dict[str, list[Claim]], missing: list[str]
 ) -> list[Block]:
     """The title, what was run, the verdict counts per setup, and what is missing."""
-    verdicts = ("holds", "does not hold", "inconclusive", "not measured")
     counts = "; ".join(
-        f"`{setup}`: " + ", ".join(f"{sum(c.verdict == v for c in found)} {v}" for v in verdicts)
+        f"`{setup}`: " + ", ".join(f"{sum(c.verdict == v for c in found)} {v}" for v in VERDICTS)
         for setup, found in claims.items()
     )
     blocks: list[Block] = [

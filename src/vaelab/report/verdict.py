@@ -27,6 +27,7 @@ from vaelab.report.measures import Excluded, Found
 from vaelab.report.stats import UNIT, Interval, Test
 
 Verdict = Literal["holds", "does not hold", "inconclusive", "not measured"]
+VERDICTS: tuple[Verdict, ...] = ("holds", "does not hold", "inconclusive", "not measured")
 
 
 @dataclass(frozen=True)

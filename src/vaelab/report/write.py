@@ -48,6 +48,7 @@ from vaelab.report.sections_study import (
     losses_section,
 )
 from vaelab.report.settings import Settings
+from vaelab.report.summary import metrics_summary
 from vaelab.report.verdict import Claim, check_setup
 
 # The seed count the verdict rule is calibrated for beside the setups' own: the fewest with
@@ -199,13 +200,13 @@ def data_uri(path: Path) -> str | None:
 
 
 def write_report(
-    setups: Sequence[SetupRuns], out_dir: Path, claims_path: Path
+    setups: Sequence[SetupRuns], out_dir: Path, claims_path: Path, summary_path: Path
 ) -> dict[str, list[Claim]]:
     """Render README.md, runtime.md and index.html fully, then write each atomically, and
     every claim's numbers, interval and verdict to `claims_path`.
 
-    README.md holds only what every machine reproduces; runtime.md what differs between
-    machines; index.html both, with the figures inlined.
+    README.md and index.html (the same, with the figures inlined) hold only what every
+    machine reproduces; runtime.md what differs between machines.
     """
     verdicts = judge(setups)
     blocks = build_blocks(setups, verdicts)
@@ -217,10 +218,12 @@ def write_report(
     pages = {
         "README.md": to_markdown(blocks, relative),
         RUNTIME_REPORT: to_markdown(runtime, relative),
-        "index.html": to_html([*blocks, *runtime], TITLE, data_uri),
+        "index.html": to_html(blocks, TITLE, data_uri),
     }
     for name, text in pages.items():
         write_text(out_dir / name, text)
-    summary = claims_summary(verdicts.claims, verdicts.collapse, verdicts.calibration)
-    write_json(claims_path, summary)
+    details = claims_summary(verdicts.claims, verdicts.collapse, verdicts.calibration)
+    write_json(claims_path, details)
+    runs = {one.name: one.runs for one in setups}
+    write_json(summary_path, metrics_summary(runs, verdicts.claims))
     return verdicts.claims
