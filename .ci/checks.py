@@ -16,17 +16,15 @@ import yaml
 from vaelab.core import params
 from vaelab.core.io import read_json
 from vaelab.core.names import (
+    CLASSIFIER_TARGET,
     EXPLORER_PAGE,
     EXPLORER_SUMMARY,
     RUNTIME_REPORT,
-    TRAIN_SUMMARY,
     Run,
-    classifier_name,
     classifier_summary_path,
     epoch_key,
     eval_path,
     expected_figures,
-    train_dir,
 )
 
 MIN_CLASSIFIER_ACCURACY = 0.98
@@ -70,10 +68,9 @@ def _out_hashes(lock: dict) -> dict[str, str]:
 
 
 def _likely_cause() -> str:
-    """What the training stages recorded about their kernels, read back from dvclive."""
+    """What the first classifier's stage recorded about its kernels (runtime/)."""
     first = params.load("classifier").seeds[0]
-    summary = train_dir(Path("metrics"), classifier_name(first)) / TRAIN_SUMMARY
-    ran = read_json(summary)["environment"]
+    ran = read_json(Path("runtime", f"{CLASSIFIER_TARGET}@{first}.json"))["environment"]
     capability = ran["kernels"]["aten_capability"]
     if capability != "AVX2":
         return (
@@ -98,8 +95,21 @@ def differing_outputs() -> list[str]:
     ]
 
 
-def problems() -> list[str]:
+def clean_reproduction() -> list[str]:
+    """A reproduction of the committed commit changes nothing git tracks, and DVC's metrics
+    views see no change (timings and machine facts live in the untracked runtime/)."""
     found = []
+    changed = _run("git", "status", "--porcelain")
+    if changed.strip():
+        found.append(f"make repro changed files git tracks:\n{changed}")
+    metrics = _run("dvc", "metrics", "diff")
+    if metrics.strip():
+        found.append(f"dvc metrics diff is not empty after make repro:\n{metrics}")
+    return found
+
+
+def problems() -> list[str]:
+    found = clean_reproduction()
     status = _run("dvc", "status")
     if "up to date" not in status:
         found.append(f"dvc status is not clean:\n{status}")
@@ -149,9 +159,10 @@ def main() -> int:
         print(f"ci check failed: {problem}", file=sys.stderr)
     if not found:
         print(
-            "ci checks: models/, every run's eval metrics, the claims, report/README.md and "
-            "the explorer page "
-            "byte-identical to the committed dvc.lock, dvc status clean, second repro a "
+            "ci checks: git status clean and dvc metrics diff empty after make repro; "
+            "models/, every run's eval metrics, the claims, report/README.md, index.html "
+            "and the explorer page byte-identical to the committed dvc.lock, dvc status "
+            "clean, second repro a "
             "no-op, figures and report present, explorer page ≤ 3 MB, IWAE ≤ −ELBO "
             "everywhere, every classifier's accuracy ≥ 98 %"
         )

@@ -24,7 +24,7 @@ def main() -> int:
     )
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
     parser.add_argument("--out", type=Path, required=True, help="folder of seed_<seed>.json")
-    parser.add_argument("--runtime", type=Path, required=True, help="folder of seconds JSON")
+    parser.add_argument("--runtime", type=Path, required=True, help="seconds and machine JSON")
     args = parser.parse_args()
     try:
         clf_p, eval_p, base_train = params.load("classifier", "eval", "train")
@@ -34,7 +34,7 @@ def main() -> int:
         model_p = setup.model
         train_p = dataclasses.replace(setup.train, threads=base_train.threads)
         runs = [Run(args.setup, seed) for seed in setup.train.seeds]
-        found = evaluate_models(
+        found, runtime = evaluate_models(
             args.kind,
             args.beta,
             [args.models / run.seed_folder for run in runs],
@@ -49,15 +49,15 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     # Written only once every seed is measured, so a failure leaves no partial folder.
-    for run, (result, runtime) in zip(runs, found, strict=True):
+    for run, result in zip(runs, found, strict=True):
         write_json(args.out / run.seed_file, result)
-        write_json(args.runtime / run.seed_file, runtime)
         last = result[epoch_key(train_p.epochs)]
         print(
             f"{args.out / run.seed_file}: epoch {train_p.epochs} "
             f"recon {last['recon']:.2f}, prior confidence ratio "
-            f"{last['prior_confidence_ratio']:.3f} ({runtime['seconds']:.1f} s)"
+            f"{last['prior_confidence_ratio']:.3f}"
         )
+    write_json(args.runtime, runtime)
     return 0
 
 

@@ -19,6 +19,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for README.md, index.html")
     parser.add_argument("--claims", type=Path, required=True, help="every claim's details (JSON)")
     parser.add_argument("--summary", type=Path, required=True, help="the DVC metrics (JSON)")
+    parser.add_argument("--runtime", type=Path, required=True, help="the stages' runtime records")
     args = parser.parse_args()
     try:
         setups, vae_p, eval_p, figures_p, explorer_p, clf_p = params.load(
@@ -30,7 +31,7 @@ def main() -> int:
     found = collect(
         args.metrics, args.figures, setups, vae_p, eval_p, figures_p, explorer_p, clf_p.seeds
     )
-    claims = write_report(found, args.out, args.claims, args.summary)
+    claims = write_report(found, args.out, args.claims, args.summary, args.runtime)
     for setup, verdicts in claims.items():
         print(f"{setup}: " + ", ".join(f"{c.key} {c.verdict}" for c in verdicts))
     print(", ".join(str(args.out / name) for name in ("README.md", RUNTIME_REPORT, "index.html")))

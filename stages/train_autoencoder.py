@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from vaelab.core import params
+from vaelab.core.io import write_json
 from vaelab.core.runtime import DeviceError
 from vaelab.data.mnist import DataMissingError
 from vaelab.training.runs import train_autoencoder
@@ -20,6 +21,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, required=True, help="root holding MNIST/raw")
     parser.add_argument("--out", type=Path, required=True, help="checkpoint directory")
     parser.add_argument("--live", type=Path, required=True, help="dvclive directory")
+    parser.add_argument("--runtime", type=Path, required=True, help="speed and machine JSON")
     args = parser.parse_args()
     if (args.kind == "vae") != (args.beta is not None):
         parser.error("--beta is required for --kind vae and not allowed for --kind ae")
@@ -27,15 +29,16 @@ def main() -> int:
         parser.error(f"--beta {args.beta}: β must be ≥ 0")
     try:
         setup = params.load_setup(args.setup)
-        summary = train_autoencoder(
+        runtime = train_autoencoder(
             args.kind, args.beta, setup, args.seed, args.data, args.out, args.live
         )
     except (params.ParamsError, DeviceError, DataMissingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    write_json(args.runtime, runtime)
     print(
-        f"{args.kind}: {summary['images_per_s']:.0f} img/s over "
-        f"{summary['train_seconds']:.1f} s of training steps"
+        f"{args.kind}: {runtime['images_per_s']:.0f} img/s over "
+        f"{runtime['train_seconds']:.1f} s of training steps"
     )
     return 0
 

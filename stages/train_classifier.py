@@ -19,14 +19,18 @@ def main() -> int:
     parser.add_argument("--model", type=Path, required=True, help="checkpoint to write")
     parser.add_argument("--live", type=Path, required=True, help="dvclive directory")
     parser.add_argument("--metrics", type=Path, required=True, help="summary JSON to write")
+    parser.add_argument("--runtime", type=Path, required=True, help="speed and machine JSON")
     args = parser.parse_args()
     try:
         clf_p, train_p = params.load("classifier", "train")
-        summary = train_classifier(clf_p, args.seed, train_p, args.data, args.model, args.live)
+        summary, runtime = train_classifier(
+            clf_p, args.seed, train_p, args.data, args.model, args.live
+        )
     except (params.ParamsError, DeviceError, DataMissingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     write_json(args.metrics, summary)
+    write_json(args.runtime, runtime)
     print(
         f"classifier (seed {args.seed}): test accuracy {summary['test_accuracy']:.4f}, "
         f"baseline confidence {summary['baseline_confidence']:.4f}"

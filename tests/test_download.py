@@ -207,6 +207,7 @@ def run_stage(cwd: Path, data: dict) -> subprocess.CompletedProcess:
     raw["data"] = data
     (cwd / "params.yaml").write_text(yaml.safe_dump(raw))
     cmd = [sys.executable, str(STAGE), "--out", "data/raw", "--summary", "metrics/data.json"]
+    cmd += ["--runtime", "runtime/download.json"]
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
@@ -217,7 +218,9 @@ def test_stage_writes_the_summary(tmp_path: Path, mnist_root: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "download: local: ok" in done.stdout
     summary = json.loads((tmp_path / "metrics" / "data.json").read_text())
-    assert summary["source"] == "local" and summary["sha256"] == RAW_SHA256
+    assert summary == {"source": "local", "sha256": RAW_SHA256}  # the same on every machine
+    runtime = json.loads((tmp_path / "runtime" / "download.json").read_text())
+    assert runtime["seconds"] >= 0 and runtime["failed"] == {}
     assert verify_raw_dir(tmp_path / "data" / "raw" / "MNIST" / "raw") == RAW_SHA256
 
 
@@ -234,4 +237,4 @@ def test_stage_fails_with_a_readable_message(tmp_path: Path, data: dict, expecte
     assert expected in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "data").exists() or list((tmp_path / "data").iterdir()) == []
-    assert not (tmp_path / "metrics").exists()
+    assert not (tmp_path / "metrics").exists() and not (tmp_path / "runtime").exists()

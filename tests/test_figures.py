@@ -307,6 +307,8 @@ def test_stage_exits_1_naming_the_target_without_traceback(study, mnist_root, tm
             "curves",
             "--numbers",
             "figures.json",
+            "--runtime",
+            "runtime.json",
         ],
         cwd=tmp_path,
         capture_output=True,

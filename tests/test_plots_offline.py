@@ -6,6 +6,7 @@ class `vega-embed` and vega draws into a `<canvas class="marks">` inside it; bot
 the JS ran. DVC's default page (Vega from a CDN) is the control: it must stay blank here.
 """
 
+import html as html_module
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from vaelab.browser import OFFLINE_FLAGS
 
@@ -214,3 +216,45 @@ def test_each_models_line_joins_its_checkpoints_in_epoch_order(
     lines = [[float(epoch) for epoch in line] for line in json.loads(found[1])]
     assert len(lines) == 2 and all(len(line) == 4 for line in lines), lines
     assert all(line == sorted(line) for line in lines), f"lines join epochs as {lines}"
+
+
+REPO = Path(__file__).resolve().parents[1]
+# Keeps every view vega-embed makes, then writes each chart's title and the order of its
+# colour legend (the lines' order) into the DOM for --dump-dom to read.
+CAPTURE_CHARTS = """<script>
+const chartViews = [], embedOnce = vegaEmbed;
+vegaEmbed = (...args) => { const p = embedOnce(...args); chartViews.push(p); return p; };
+window.addEventListener("load", () => Promise.all(chartViews).then(results => {
+  const charts = results.map(r => ({
+    title: [].concat(r.spec.title || "").join(" "),
+    lines: r.view.scale("color") ? r.view.scale("color").domain() : [],
+  }));
+  const out = document.createElement("pre");
+  out.id = "charts";
+  out.textContent = JSON.stringify(charts);
+  document.body.appendChild(out);
+}));
+</script>
+"""
+
+
+def test_the_projects_plots_page_opens_with_the_comparisons(chromium: str, tmp_path: Path):
+    """`make plots` on this repository: at most 24 charts, the first the study setup's test
+    reconstruction per epoch, with one line per β in β's order (not the text order that
+    would put β = 200 before β = 5)."""
+    dvc(REPO, "plots", "show", "--html-template", str(TEMPLATE), "-o", str(tmp_path / "show"))
+    page = tmp_path / "show" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    first_plot = html.index('<div id = "')
+    page.write_text(html[:first_plot] + CAPTURE_CHARTS + html[first_plot:], encoding="utf-8")
+    cmd = [chromium, *OFFLINE_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = run([*cmd, "--virtual-time-budget=15000", "--dump-dom", page.as_uri()], page.parent)
+    found = re.search(r'<pre id="charts">(.*?)</pre>', dom, re.DOTALL)
+    assert found, "the page drew no chart"
+    charts = json.loads(html_module.unescape(found[1]))
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    setups, betas = list(params["setups"]), sorted(params["vae"]["betas"])
+    assert 0 < len(charts) <= 24, [c["title"] for c in charts]
+    assert charts[0]["title"].startswith(f"{setups[0]}, test reconstruction per epoch")
+    expected = [f"vae_beta_{beta:g}" for beta in betas]
+    assert charts[0]["lines"] == expected, charts[0]

@@ -22,7 +22,6 @@ from vaelab.core.names import (
     eval_path,
     expected_figures,
     figures_numbers_path,
-    runtime_path,
 )
 from vaelab.report import write
 from vaelab.report.cells import fmt
@@ -125,8 +124,9 @@ def _build(root: Path, settings: dict) -> Path:
     found = collect(
         root / "metrics", root / "plots" / "figures", **settings, classifier_seeds=CLASSIFIER_SEEDS
     )
+    metrics = root / "metrics"
     write_report(
-        found, root / "report", root / "metrics" / "claims.json", root / "metrics" / "summary.json"
+        found, root / "report", metrics / "claims.json", metrics / "summary.json", root / "runtime"
     )
     return root / "report"
 
@@ -162,15 +162,20 @@ def test_machine_facts_go_to_the_runtime_page_not_the_readme(
     minimal_tree(tmp_path)
     machine = {"device": "cpu", "threads": 2, "device_name": "Some CPU 9000", "cpu_count": 64}
     _write(
-        runtime_path(tmp_path / "metrics", FIRST, 1.0),
-        {"seconds": 4.25, "environment": machine},
+        tmp_path / "runtime" / "evaluate_vae@study-1.json",
+        {"shared_seconds": 0.25, "seconds_by_model": {"a": 4.0}, "environment": machine},
+    )
+    _write(
+        tmp_path / "runtime" / "train_vae@study-1-42.json",
+        {"train_seconds": 9.5, "images_per_s": 12345.6, "environment": machine},
     )
     out = _build(tmp_path, settings)
     readme, runtime = (out / "README.md").read_text(), (out / "runtime.md").read_text()
     assert "Some CPU 9000" not in readme and "Wall time" not in readme
     assert "`report/runtime.md`" in readme
-    row = f"| evaluate_vae@study-1 (seed {FIRST.seed}) | 4.25 | cpu | 2 |"
-    assert row in runtime and "Some CPU 9000" in runtime
+    assert "| evaluate_vae@study-1 | 4.25 | — | cpu | 2 |" in runtime
+    assert "| train_vae@study-1-42 | 9.5 | 12,346 | cpu | 2 |" in runtime
+    assert "Some CPU 9000" in runtime
     assert "Some CPU 9000" not in (out / "index.html").read_text()  # same bytes everywhere
 
 
@@ -253,6 +258,8 @@ def test_stage_script_runs_on_partial_metrics(tmp_path: Path) -> None:
         "metrics/claims.json",
         "--summary",
         "metrics/summary.json",
+        "--runtime",
+        "runtime",
     ]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -46,6 +46,8 @@ def classifier_args(data: Path, folder: Path) -> list[str]:
         str(folder / "live"),
         "--metrics",
         str(folder / "classifier.json"),
+        "--runtime",
+        str(folder / "runtime.json"),
     ]
 
 
@@ -93,6 +95,8 @@ def test_killed_training_leaves_no_partial_model_folder(small_mnist_root, tmp_pa
             str(out),
             "--live",
             str(tmp_path / "live"),
+            "--runtime",
+            str(tmp_path / "runtime.json"),
         ],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
@@ -111,6 +115,8 @@ def test_killed_training_leaves_no_partial_model_folder(small_mnist_root, tmp_pa
 def test_unknown_setup_is_one_line_naming_the_setups(small_mnist_root, tmp_path):
     params_in(tmp_path)
     args = ["--setup", "mine", "--seed", "1", "--kind", "ae", "--data", str(small_mnist_root)]
-    done = stage(tmp_path, "train_autoencoder.py", *args, "--out", "m", "--live", "l")
+    done = stage(
+        tmp_path, "train_autoencoder.py", *args, "--out", "m", "--live", "l", "--runtime", "r"
+    )
     assert_one_line_error(done, "setups.mine: no such setup", "study, wide")
     assert not (tmp_path / "m").exists()

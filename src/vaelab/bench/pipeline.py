@@ -21,18 +21,12 @@ from typing import Any
 
 import yaml
 
-from vaelab.core.io import read_json
 from vaelab.core.names import (
-    TRAIN_SUMMARY,
     Run,
-    classifier_name,
     eval_target,
-    figures_numbers_path,
-    model_name,
-    runtime_path,
-    train_dir,
     train_target,
 )
+from vaelab.report.runtime_page import read_records
 from vaelab.repro import RUNNING_STAGE
 
 GIT_USER = ["-c", "user.name=vaelab-bench", "-c", "user.email=bench@localhost"]
@@ -93,26 +87,15 @@ class Study:
         return cls(runs, raw["vae"]["betas"], raw["classifier"]["seeds"])
 
 
-def _training_seconds(metrics: Path, study: Study) -> float:
-    """Seconds spent in training steps (dvclive summaries) of every model of the study."""
-    paths = [train_dir(metrics, classifier_name(s)) for s in study.classifier_seeds]
-    paths += [
-        train_dir(run.metrics(metrics), model_name(b))
-        for run in study.runs
-        for b in [None, *study.betas]
-    ]
-    return sum(read_json(path / TRAIN_SUMMARY)["train_seconds"] for path in paths)
+def _stage_seconds(records: dict[str, dict[str, Any]], prefix: str, key: str) -> float:
+    """The sum of `key` over the runtime records of the stages named `prefix…`."""
+    return sum(r[key] for stage, r in records.items() if stage.startswith(prefix))
 
 
-def _evaluate_seconds(metrics: Path, study: Study) -> float:
-    """Every seed's own seconds, plus each evaluate stage's shared loading once."""
-    records = {
-        (run, b): read_json(runtime_path(metrics, run, b))
-        for run in study.runs
-        for b in [None, *study.betas]
-    }
-    shared = {(run.setup, b): r["shared_seconds"] for (run, b), r in records.items()}
-    return sum(r["seconds"] for r in records.values()) + sum(shared.values())
+def _evaluate_seconds(records: dict[str, dict[str, Any]]) -> float:
+    """Every evaluate stage's shared loading and each of its models' own seconds."""
+    found = [r for stage, r in records.items() if stage.startswith("evaluate_")]
+    return sum(r["shared_seconds"] + sum(r["seconds_by_model"].values()) for r in found)
 
 
 def _sweep(clone: Clone, study: Study, new_betas: list[float], workers: int) -> float:
@@ -198,15 +181,12 @@ def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, An
         clone = Clone(repo, Path(folder))
         study = Study.read(clone.path / "params.yaml")
         full = clone.run(sys.executable, "-m", "vaelab.repro")
-        metrics = clone.path / "metrics"
-        training = _training_seconds(metrics, study)
+        records = read_records(clone.path / "runtime")
+        training = _stage_seconds(records, "train_", "train_seconds")
         idle = noop(clone)
         clone.run("git", *GIT_USER, "commit", "-qam", "bench: the full run")
-        setups = {run.setup for run in study.runs}
-        figures_seconds = sum(
-            read_json(figures_numbers_path(metrics, setup))["seconds"] for setup in setups
-        )
-        evaluate_seconds = _evaluate_seconds(metrics, study)
+        figures_seconds = _stage_seconds(records, "figures@", "seconds")
+        evaluate_seconds = _evaluate_seconds(records)
 
         added = add_beta(clone, study)
 

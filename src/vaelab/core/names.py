@@ -43,6 +43,9 @@ BY_CLASSIFIER = "_by_classifier"
 # The CSV tables the figures stage writes for `dvc plots`.
 RATE_DISTORTION_CSV = "rate_distortion.csv"
 CONFIDENCE_CSV = "confidence.csv"
+# The comparisons `dvc plots show` opens with (dvc.yaml, figures stage): one CSV per chart.
+EPOCH_CSV = "epoch_{}.csv"  # per VAE and epoch, a test curve's mean over the seeds
+RECON_CONFIDENCE_CSV = "recon_confidence.csv"
 
 
 @dataclass(frozen=True)
@@ -156,12 +159,6 @@ def eval_path(metrics: Path, run: Run, beta: float | None) -> Path:
     """metrics/runs/<setup>/eval/<model>/seed_<seed>.json: every checkpoint's held-out
     metrics, in the folder of the stage that evaluates every seed of the model."""
     return metrics / RUNS / run.setup / "eval" / model_name(beta) / run.seed_file
-
-
-def runtime_path(metrics: Path, run: Run, beta: float | None) -> Path:
-    """metrics/runs/<setup>/runtime/evaluate_<model>/seed_<seed>.json: an evaluation's seconds
-    and machine, kept apart from its metrics, which every machine reproduces byte for byte."""
-    return metrics / RUNS / run.setup / "runtime" / f"evaluate_{model_name(beta)}" / run.seed_file
 
 
 def train_dir(metrics: Path, name: str) -> Path:

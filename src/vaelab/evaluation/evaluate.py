@@ -182,12 +182,12 @@ def evaluate_models(
     train_p: params.TrainParams,
     clf_p: params.ClassifierParams,
     eval_p: params.EvalParams,
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per model dir (one seed each): metrics of every checkpoint in `train.checkpoints`,
-    keyed `epoch_001` …, and apart from them its seconds and machine (which differ between
-    machines; the metrics do not). The data and the classifiers' reference are loaded once:
-    every draw comes from its own seeded generator, so a model's numbers do not depend on
-    which others share the run."""
+    keyed `epoch_001` …; and apart from them the stage's runtime record, each model's
+    seconds and the machine (which differ between machines; the metrics do not). The data
+    and the classifiers' reference are loaded once: every draw comes from its own seeded
+    generator, so a model's numbers do not depend on which others share the run."""
     start = time.perf_counter()
     seed_everything(eval_p.seed)
     set_threads(train_p.threads)
@@ -207,7 +207,11 @@ def evaluate_models(
         "real_vs_real_frechet_distance": ref.real_vs_real_fid,
     }
     # Data and classifiers, loaded once per stage.
-    shared = {"shared_seconds": time.perf_counter() - start, "environment": environment(device)}
+    runtime: dict[str, Any] = {
+        "shared_seconds": time.perf_counter() - start,
+        "seconds_by_model": {},
+        "environment": environment(device),
+    }
     found = []
     for model_dir in model_dirs:
         start = time.perf_counter()
@@ -219,5 +223,6 @@ def evaluate_models(
             result[epoch_key(epoch)] = evaluate_checkpoint(
                 model, beta, ref, likelihood, eval_p, generator
             )
-        found.append((result, {"seconds": time.perf_counter() - start, **shared}))
-    return found
+        found.append(result)
+        runtime["seconds_by_model"][str(model_dir)] = time.perf_counter() - start
+    return found, runtime

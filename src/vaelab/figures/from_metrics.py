@@ -18,8 +18,10 @@ from matplotlib.ticker import MaxNLocator
 from vaelab.core.io import write_with
 from vaelab.core.names import (
     CONFIDENCE_CSV,
+    EPOCH_CSV,
     FIG_RATE_DISTORTION,
     RATE_DISTORTION_CSV,
+    RECON_CONFIDENCE_CSV,
     epoch_key,
     model_name,
 )
@@ -28,6 +30,7 @@ from vaelab.figures.primitives import new_figure
 from vaelab.labels import beta_label, recon_label, shifted_name
 
 CONFIDENCES = ("recon_confidence_ratio", "prior_confidence_ratio", "shifted_confidence_ratio")
+EPOCH_CURVES = ("recon", "kl", "kl_share")  # figures 10–11's test curves, as dvc plots draw them
 
 
 def checkpoint_table(study: Study) -> pd.DataFrame:
@@ -50,14 +53,30 @@ def checkpoint_table(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"beta": float, "rate_kl": float})
 
 
-def write_tables(table: pd.DataFrame, curves: Path) -> None:
-    """rate_distortion.csv (VAEs) and confidence.csv (AE too, β empty), long format."""
+def epoch_table(study: Study) -> pd.DataFrame:
+    """Per VAE and epoch, the test curves of figures 10–11 averaged over the training seeds."""
+    frames = []
+    for beta in study.inputs.vae_betas:
+        per_seed = [
+            study.inputs.curves(beta, seed)[list(EPOCH_CURVES)] for seed in study.train_p.seeds
+        ]
+        mean = sum(per_seed[1:], per_seed[0]) / len(per_seed)
+        frames.append(mean.reset_index().assign(model=model_name(beta), beta=beta))
+    return pd.concat(frames, ignore_index=True)[["model", "beta", "epoch", *EPOCH_CURVES]]
+
+
+def write_tables(table: pd.DataFrame, epochs: pd.DataFrame, curves: Path) -> None:
+    """Long tables for `dvc plots`: rate_distortion.csv (VAEs), confidence.csv (AE too, β
+    empty) and recon_confidence.csv per checkpoint; epoch_<curve>.csv per epoch."""
     tables = {
         RATE_DISTORTION_CSV: table[table.model != "ae"][
             ["model", "beta", "epoch", "rate_kl", "distortion_recon"]
         ],
         CONFIDENCE_CSV: table[["model", "beta", "epoch", *CONFIDENCES]],
+        RECON_CONFIDENCE_CSV: table[["model", "beta", "epoch", "recon_confidence_ratio"]],
     }
+    for curve in EPOCH_CURVES:
+        tables[EPOCH_CSV.format(curve)] = epochs[["model", "beta", "epoch", curve]]
     for name, frame in tables.items():
         write_with(curves / name, lambda tmp, frame=frame: frame.to_csv(tmp, index=False))
 

@@ -105,22 +105,22 @@ class Inputs:
             self._evaluations[beta] = result
         return self._evaluations[beta]
 
-    def curves(self, beta: float) -> pd.DataFrame:
-        """Per-epoch test-set loss, recon, kl and kl_share of one VAE, indexed by epoch."""
+    def curves(self, beta: float, seed: int | None = None) -> pd.DataFrame:
+        """Per-epoch test-set loss, recon, kl and kl_share of one VAE, indexed by epoch: the
+        figures' run, or another seed's of the same setup."""
         self._require_trained(beta)
+        run = self.run if seed is None else Run(self.run.setup, seed)
         columns = {}
         for name in VAE_CURVES:
-            path = curve_path(self.run.metrics(self.metrics), model_name(beta), "test", name)
+            path = curve_path(run.metrics(self.metrics), model_name(beta), "test", name)
             if not path.exists():
-                raise FiguresError(
-                    f"{path} not found; run `dvc repro {train_target(beta, self.run)}`"
-                )
+                raise FiguresError(f"{path} not found; run `dvc repro {train_target(beta, run)}`")
             columns[name] = pd.read_csv(path, sep="\t").set_index("step")[name]
         table = pd.DataFrame(columns).rename_axis("epoch")
         if table.index.max() < self.checkpoints[-1]:
             raise FiguresError(
                 f"{path.parent} logs {table.index.max()} epochs, not "
-                f"{self.checkpoints[-1]}; rerun `dvc repro {train_target(beta, self.run)}`"
+                f"{self.checkpoints[-1]}; rerun `dvc repro {train_target(beta, run)}`"
             )
         return table
 

@@ -8,7 +8,6 @@ Modules: inputs (what is read), decodes (what is computed from a model), primiti
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from vaelab.figures.from_checkpoints import (
 )
 from vaelab.figures.from_metrics import (
     checkpoint_table,
+    epoch_table,
     fig16_rate_distortion,
     fig_confidence,
     fig_losses,
@@ -79,7 +79,7 @@ def draw_all(study: Study, curves: Path) -> dict[str, Any]:
         fig05_08_epoch(study, epoch)
     fig09_beta_pair(study)
     table = checkpoint_table(study)
-    write_tables(table, curves)
+    write_tables(table, epoch_table(study), curves)
     halves = curve_halves(study.figures_p.curve_betas)
     for loss, confidence, half in zip(LOSS_FIGURES, CONFIDENCE_FIGURES, halves, strict=True):
         fig_losses(study, half, loss_figure(loss))
@@ -109,7 +109,6 @@ def make_figures(
 ) -> dict[str, Any]:
     """Draw every figure of `run` into `out` and the CSV tables into `curves`; returns the
     numbers. `models` and `metrics` are the roots that hold every run."""
-    start = time.perf_counter()
     inputs = Inputs(models, metrics, run, model_p, train_p.checkpoints, vae_p.betas)
     check_inputs(inputs, figures_p, train_p)
     test = load_split(data_root, "test")
@@ -124,5 +123,4 @@ def make_figures(
         "example_index": index,
         "example_label": int(test.labels[index]),
         **drawn,
-        "seconds": time.perf_counter() - start,
     }

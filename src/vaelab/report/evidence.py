@@ -29,7 +29,6 @@ from vaelab.core.names import (
     eval_target,
     figures_numbers_path,
     model_name,
-    runtime_path,
     train_dir,
     train_target,
 )
@@ -56,8 +55,7 @@ class Evidence:
     names and 'classifier_seed_<seed>' to dvclive summaries; `classifier` summarises the
     ensemble (see `ensemble_summary`), None until every classifier has trained; `curves`
     maps a model name to its per-epoch dvclive TSVs as {'train/kl_share': [(epoch, value),
-    …]}; `runtimes` maps a model name to
-    its evaluation's seconds and machine (metrics/runtime/). `shifted_name` is how the
+    …]}. `shifted_name` is how the
     shifted prior of figure 14 is written ('N(1, 0.5²)', from `labels.shifted_name`).
     """
 
@@ -68,7 +66,6 @@ class Evidence:
     evals: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     train: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     curves: Mapping[str, dict[str, list[tuple[int, float]]]] = field(default_factory=dict)
-    runtimes: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     classifier: dict[str, Any] | None = None
     figures: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
@@ -190,11 +187,6 @@ def load_evidence(
         for seed in classifier_seeds
         if (s := _read_optional(classifier_summary_path(metrics_dir, seed)))
     }
-    runtimes = {
-        model_name(b): r
-        for b in models
-        if (r := _read_optional(runtime_path(metrics_dir, run, b)))
-    }
     return Evidence(
         run=run,
         betas=betas,
@@ -203,7 +195,6 @@ def load_evidence(
         evals=evals,
         train=train,
         curves={n: _read_curves(own, n) for n in names},
-        runtimes=runtimes,
         classifier=ensemble_summary(classifiers)
         if len(classifiers) == len(classifier_seeds)
         else None,

@@ -1,81 +1,78 @@
-"""The run's own page: the machine, library versions and wall seconds of every stage.
+"""The run's own page, report/runtime.md: the machine, library versions and wall seconds of
+every stage, from the records the stages wrote under runtime/.
 
-Kept out of README.md because these differ between machines while everything there is
-reproduced byte for byte (report/runtime.md, and the end of index.html).
+Neither git nor DVC tracks these, since they differ between machines while every result is
+reproduced byte for byte; README.md and index.html leave them out for the same reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from vaelab.core import names
-from vaelab.core.names import DOWNLOAD_TARGET, figures_target
+from vaelab.core.io import read_json
 from vaelab.report.cells import fmt
-from vaelab.report.evidence import Evidence
 from vaelab.report.render import Block, Heading, Paragraph, Table
 
 RUNTIME_TITLE = "How this run went"
 
 
-def _timed_row(stage: str, record: dict[str, Any], seconds_key: str) -> tuple[str, ...]:
-    """A stage's wall seconds with the device and threads its `environment` recorded."""
-    env = record.get("environment", {})
-    return (
-        stage,
-        fmt(record.get(seconds_key)),
-        str(env.get("device", "—")),
-        str(env.get("threads", "—")),
-    )
+def read_records(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every stage's runtime record, by stage name (the file's name); {} when none."""
+    if not folder.is_dir():
+        return {}
+    return {path.stem: read_json(path) for path in sorted(folder.glob("*.json"))}
 
 
-def _stage_times(runs: Sequence[Evidence]) -> Table:
-    """Wall seconds of every stage that wrote a timing, with its device and threads."""
-    table: list[tuple[str, ...]] = []
-    ev = runs[0]
-    if ev.data:
-        table.append((DOWNLOAD_TARGET, fmt(ev.data.get("seconds")), "—", "—"))
-    for seed in ev.classifier_seeds:
-        name = names.classifier_name(seed)
-        if name in ev.train:
-            target = names.classifier_target(seed)
-            table.append(_timed_row(target, ev.train[name], "train_seconds"))
-    for run in runs:
-        for beta in [None, *run.betas]:
-            name = names.model_name(beta)
-            if name in run.train:
-                target = names.train_target(beta, run.run)
-                table.append(_timed_row(target, run.train[name], "train_seconds"))
-            if name in run.runtimes:
-                target = f"{names.eval_target(beta, run.run.setup)} (seed {run.run.seed})"
-                table.append(_timed_row(target, run.runtimes[name], "seconds"))
-    figures = {run.run.setup: run.figures for run in runs if run.figures}
-    for setup, numbers in figures.items():
-        table.append((figures_target(setup), fmt(numbers.get("seconds")), "—", "—"))
-    return Table(("stage", "wall seconds", "device", "threads"), tuple(table))
+def _seconds(record: Mapping[str, Any]) -> float | None:
+    """Training counts its optimiser steps; evaluation its shared loading and every model."""
+    if "train_seconds" in record:
+        return record["train_seconds"]
+    if "seconds_by_model" in record:
+        return record.get("shared_seconds", 0.0) + sum(record["seconds_by_model"].values())
+    return record.get("seconds")
 
 
-def _environment(runs: Sequence[Evidence]) -> Table:
+def _stage_times(records: Mapping[str, Mapping[str, Any]]) -> Table:
+    rows = []
+    for stage, record in records.items():
+        env = record.get("environment", {})
+        speed = record.get("images_per_s")
+        rows.append(
+            (
+                stage,
+                fmt(_seconds(record)),
+                f"{speed:,.0f}" if speed else "—",
+                str(env.get("device", "—")),
+                str(env.get("threads", "—")),
+            )
+        )
+    return Table(("stage", "wall seconds", "images/s", "device", "threads"), tuple(rows))
+
+
+def _environment(records: Mapping[str, Mapping[str, Any]]) -> Table:
     """Library versions and machine, merged over every stage that recorded them."""
     seen: dict[str, list[str]] = {}
-    records = [r for ev in runs for r in (*ev.train.values(), *ev.runtimes.values())]
-    for env in (r.get("environment", {}) for r in records):
+    for env in (r.get("environment", {}) for r in records.values()):
         for name, value in env.items():
             if str(value) not in seen.setdefault(name, []):
                 seen[name].append(str(value))
     return Table(("", "value"), tuple((name, ", ".join(v)) for name, v in seen.items()))
 
 
-def runtime_blocks(runs: Sequence[Evidence]) -> list[Block]:
-    """The page: environment, then wall seconds per stage (training: its steps only)."""
+def runtime_blocks(records: Mapping[str, Mapping[str, Any]]) -> list[Block]:
+    """The page: environment, then wall seconds per stage that has run on this machine."""
+    if not records:
+        return [Heading(RUNTIME_TITLE), Paragraph("No stage has written a runtime record yet.")]
     return [
         Heading(RUNTIME_TITLE),
         Paragraph(
-            "Values that differ between machines; training stages count their optimiser "
-            "steps, the others their whole run."
+            "Values that differ between machines, as each stage last ran here; training "
+            "stages count their optimiser steps, the others their whole run."
         ),
         Heading("Environment", 3),
-        _environment(runs),
+        _environment(records),
         Heading("Wall time per stage", 3),
-        _stage_times(runs),
+        _stage_times(records),
     ]

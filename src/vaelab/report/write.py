@@ -22,7 +22,7 @@ from vaelab.report.claims import CLAIMS
 from vaelab.report.collapse import collapse_counts
 from vaelab.report.evidence import Evidence, load_evidence
 from vaelab.report.render import Block, Heading, Paragraph, to_html, to_markdown
-from vaelab.report.runtime_page import runtime_blocks
+from vaelab.report.runtime_page import read_records, runtime_blocks
 from vaelab.report.sections_claims import (
     calibration_table,
     claims_summary,
@@ -200,7 +200,11 @@ def data_uri(path: Path) -> str | None:
 
 
 def write_report(
-    setups: Sequence[SetupRuns], out_dir: Path, claims_path: Path, summary_path: Path
+    setups: Sequence[SetupRuns],
+    out_dir: Path,
+    claims_path: Path,
+    summary_path: Path,
+    runtime_dir: Path,
 ) -> dict[str, list[Claim]]:
     """Render README.md, runtime.md and index.html fully, then write each atomically, and
     every claim's numbers, interval and verdict to `claims_path`.
@@ -210,7 +214,7 @@ def write_report(
     """
     verdicts = judge(setups)
     blocks = build_blocks(setups, verdicts)
-    runtime = runtime_blocks([ev for one in setups for ev in one.runs])
+    runtime = runtime_blocks(read_records(runtime_dir))
 
     def relative(path: Path) -> str | None:
         return Path(os.path.relpath(path, out_dir)).as_posix() if path.is_file() else None

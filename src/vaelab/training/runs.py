@@ -26,7 +26,7 @@ from vaelab.core.runtime import (
 )
 from vaelab.data.mnist import load_mnist
 from vaelab.training.explicit_step import AdamSettings, ExplicitStep
-from vaelab.training.train import FitSettings, fit, fit_explicit
+from vaelab.training.train import SPEED, FitSettings, fit, fit_explicit
 
 
 def _prepare(seed: int, train_p: params.TrainParams) -> torch.device:
@@ -50,20 +50,22 @@ def _training_params(clf_p: params.ClassifierParams) -> dict[str, Any]:
 
 
 def _log_epoch(live: Live, epoch: int, metrics: dict[str, float]) -> None:
+    """The epoch's results in dvclive's logs; its speed stays out (it is the machine's)."""
     live.step = epoch
     for key, value in metrics.items():
-        live.log_metric(key, value)
+        if key != SPEED:
+            live.log_metric(key, value)
     live.make_summary()
 
 
-def _finish(live: Live, result, device: torch.device) -> None:
-    """Totals and the machine of the run in dvclive's summary (metrics.json), beside the last
-    epoch's values: the run-time record of training, kept apart from the checkpoints."""
-    live.summary["train_seconds"] = result.train_seconds
-    live.summary["mean_images_per_s"] = result.images_per_second
-    live.summary["environment"] = environment(device)
-    live.make_summary()
-    live.end()
+def _runtime(result, device: torch.device) -> dict[str, Any]:
+    """The run's speed and machine: its runtime record, which the stage writes under
+    runtime/, outside git and DVC, since it differs between machines."""
+    return {
+        "train_seconds": result.train_seconds,
+        "images_per_s": result.images_per_second,
+        "environment": environment(device),
+    }
 
 
 def setup_params(setup: params.Setup) -> dict[str, Any]:
@@ -83,7 +85,7 @@ def train_autoencoder(
     live_dir: Path,
 ) -> dict[str, Any]:
     """Train the AE (kind='ae', beta None) or a β-VAE of `setup` with `seed`; checkpoint at
-    `train.checkpoints`."""
+    `train.checkpoints`; return its speed."""
     model_p, train_p = setup.model, setup.train
     device = _prepare(seed, train_p)
     train, test = _load_data(data_root, device)
@@ -126,8 +128,9 @@ def train_autoencoder(
         result = fit_explicit(step, train[0], test[0], settings, on_epoch_end)
     live.summary["seed"] = seed
     live.summary["sampling"] = meta["sampling"]
-    _finish(live, result, device)
-    return {"images_per_s": result.images_per_second, "train_seconds": result.train_seconds}
+    live.make_summary()
+    live.end()
+    return _runtime(result, device)
 
 
 def train_classifier(
@@ -137,9 +140,9 @@ def train_classifier(
     data_root: Path,
     model_path: Path,
     live_dir: Path,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train one digit classifier of the ensemble; return its test accuracy and baseline
-    confidence (its mean top-class probability on the real test digits)."""
+    confidence (its mean top-class probability on the real test digits), and its speed."""
     device = _prepare(seed, train_p)
     train, test = _load_data(data_root, device)
     model = Classifier(clf_p.hidden, clf_p.dropout).to(device)
@@ -159,7 +162,7 @@ def train_classifier(
         settings,
         lambda epoch, metrics, _opt: _log_epoch(live, epoch, metrics),
     )
-    _finish(live, result, device)
+    live.end()
     final = result.history[-1]
     summary = {
         "test_accuracy": final["test/accuracy"],
@@ -178,4 +181,4 @@ def train_classifier(
         params=summary["params"],
         environment=summary["environment"],
     )
-    return summary
+    return summary, _runtime(result, device)

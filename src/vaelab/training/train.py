@@ -21,6 +21,8 @@ from tqdm import tqdm
 from vaelab.data.mnist import iterate_batches
 from vaelab.training.explicit_step import ExplicitStep
 
+SPEED = "images_per_s"  # an epoch's training speed in its history (the machine's, not a result)
+
 Objective = Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
 EpochHook = Callable[[int, dict[str, float], dict], None]  # (epoch, metrics, optimizer state)
 
@@ -153,12 +155,12 @@ def _record_epoch(
     result.images_seen += images
     metrics = {f"train/{k}": v for k, v in train_terms.items()}
     metrics |= {f"test/{k}": v for k, v in test_terms.items()}
-    metrics["images_per_s"] = images / seconds
+    metrics[SPEED] = images / seconds
     result.history.append({"epoch": epoch, **metrics})
     print(
         f"{settings.label} epoch {epoch}/{settings.epochs}: train loss "
         f"{train_terms['loss']:.3f}, test loss {test_terms['loss']:.3f}, "
-        f"{metrics['images_per_s']:.0f} img/s",
+        f"{metrics[SPEED]:.0f} img/s",
         flush=True,
     )
     return metrics
