@@ -131,7 +131,9 @@ def test_experiment_with_changed_param_shows_in_params_diff_and_its_outputs(repo
     assert not json.loads(run(repo_copy, "dvc", "metrics", "diff", "--json"))
     shown = json.loads(run(repo_copy, "dvc", "exp", "show", "--json"))
     assert len(shown) >= 1
+    # Back to the baseline: git restores the tracked files, DVC the cached model.
     run(repo_copy, "git", "checkout", "--", "params.yaml", "dvc.lock", "metrics")
+    run(repo_copy, "dvc", "checkout", "--force", TARGET)
 
 
 def test_remote_carries_results_to_a_second_clone(repo_copy, tmp_path):

@@ -66,14 +66,14 @@ def epoch_table(study: Study) -> pd.DataFrame:
 
 
 def write_tables(table: pd.DataFrame, epochs: pd.DataFrame, curves: Path) -> None:
-    """Long tables for `dvc plots`: rate_distortion.csv (VAEs), confidence.csv (AE too, β
-    empty) and recon_confidence.csv per checkpoint; epoch_<curve>.csv per epoch."""
+    """Long tables of the VAEs for `dvc plots`, as the study's figures 10–13 show them (no
+    AE, so each model keeps its colour on every chart): rate_distortion.csv, confidence.csv
+    and recon_confidence.csv per checkpoint; epoch_<curve>.csv per epoch."""
+    vaes = table[table.model != "ae"]
     tables = {
-        RATE_DISTORTION_CSV: table[table.model != "ae"][
-            ["model", "beta", "epoch", "rate_kl", "distortion_recon"]
-        ],
-        CONFIDENCE_CSV: table[["model", "beta", "epoch", *CONFIDENCES]],
-        RECON_CONFIDENCE_CSV: table[["model", "beta", "epoch", "recon_confidence_ratio"]],
+        RATE_DISTORTION_CSV: vaes[["model", "beta", "epoch", "rate_kl", "distortion_recon"]],
+        CONFIDENCE_CSV: vaes[["model", "beta", "epoch", *CONFIDENCES]],
+        RECON_CONFIDENCE_CSV: vaes[["model", "beta", "epoch", "recon_confidence_ratio"]],
     }
     for curve in EPOCH_CURVES:
         tables[EPOCH_CSV.format(curve)] = epochs[["model", "beta", "epoch", curve]]
