@@ -68,3 +68,16 @@ def test_package_inits_hold_only_a_docstring(init):
     body = ast.parse(init.read_text()).body
     assert len(body) == 1 and isinstance(body[0], ast.Expr), init
     assert isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)
+
+
+def uncached_outputs(stage: dict) -> list[str]:
+    """Outputs under `outs:` with `cache: false` (DVC exempts metrics and plots)."""
+    entries = [out for out in stage.get("outs", []) if isinstance(out, dict)]
+    return [path for out in entries for path, spec in out.items() if spec.get("cache") is False]
+
+
+@pytest.mark.parametrize("name", ["train_ae", "train_vae"])
+def test_training_stages_can_enter_the_run_cache(name):
+    """DVC saves a stage to its run cache only when every output that is not a metric or a
+    plot is cached; without it a sweep's other clones and `dvc exp run` train again."""
+    assert uncached_outputs(STAGES[name]) == []

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from vaelab.remote.check import Remote, RemoteError, check, read_remote
-from vaelab.remote.run_outputs import push_run_outputs
 
 WATCH_INTERVAL_S = 2.0
 FAILED_CHECKS_TO_STOP = 3  # about 6 s of silence, not one slow answer of a busy store
@@ -54,23 +53,20 @@ def transfer(verb: str, root: Path, name: str | None, jobs: int | None = None) -
     options = ["-r", remote.name] + (["--jobs", str(jobs)] if jobs else [])
     # A sweep's remote holds the runs someone pushed, not every output dvc.lock names: take
     # what is there (DVC warns about the rest, which `dvc repro --pull` then runs).
-    commands = [["dvc", verb, "--run-cache", *options]]
-    commands[0] += ["--allow-missing"] if verb == "pull" else []
-    if verb == "push":  # and what the run cache needs that DVC leaves behind (run_outputs.py)
-        commands.append([sys.executable, "-m", "vaelab.remote", "push-run-outputs", *options])
+    command = ["dvc", verb, "--run-cache", *options]
+    command += ["--allow-missing"] if verb == "pull" else []
     retry = f"run `python -m vaelab.remote {verb}` again to finish"
-    for command in commands:
-        process = subprocess.Popen(command, cwd=root)
-        lost = watch(process, remote)
-        if lost is not None:
-            raise RemoteError(f"{verb} stopped part-way: {lost}. Nothing is lost; {retry}")
-        if process.returncode != 0:
-            raise RemoteError(f"{verb} failed (its message is above). Nothing is lost; {retry}")
+    process = subprocess.Popen(command, cwd=root)
+    lost = watch(process, remote)
+    if lost is not None:
+        raise RemoteError(f"{verb} stopped part-way: {lost}. Nothing is lost; {retry}")
+    if process.returncode != 0:
+        raise RemoteError(f"{verb} failed (its message is above). Nothing is lost; {retry}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vaelab.remote", description=__doc__)
-    parser.add_argument("action", choices=("check", "push", "pull", "push-run-outputs"))
+    parser.add_argument("action", choices=("check", "push", "pull"))
     parser.add_argument("-r", "--remote", help="DVC remote name (default: the default remote)")
     parser.add_argument("-j", "--jobs", type=int, help="parallel transfers (DVC's default)")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository")
@@ -80,9 +76,6 @@ def main(argv: list[str] | None = None) -> int:
             remote = read_remote(args.root, args.remote)
             check(remote)
             print(f"remote '{remote.name}' ({remote.url}) answers")
-        elif args.action == "push-run-outputs":
-            sent = push_run_outputs(args.root, args.remote, args.jobs)
-            print(f"{sent} objects of run-cache entries pushed")
         else:
             transfer(args.action, args.root, args.remote, args.jobs)
     except RemoteError as error:
