@@ -129,8 +129,7 @@ def test_three_clones_sweep_beta_through_one_bucket(store, origin, tmp_path):
     diff = json.loads(run(c, "dvc", "params", "diff", "beta-2", "beta-3", "--json"))
     betas = diff["params.yaml"]["vae.betas"]
     # DVC prints a list-valued param as its YAML text when both sides are experiments.
-    old, new = (betas[side] for side in ("old", "new"))
-    old, new = (yaml.safe_load(v) if isinstance(v, str) else v for v in (old, new))
+    old, new = (yaml.safe_load(str(betas[side])) for side in ("old", "new"))
     assert (old, new) == (BASE_BETAS + [2], BASE_BETAS + [3])
     stage = f"train_vae@{SETUP}-{{}}-{SEED}"
     assert stage.format(3) in experiment_stages(c, "beta-3")  # only beta-3 trained β = 3

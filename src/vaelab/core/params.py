@@ -8,45 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import types
-import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from vaelab.core.schema import ParamsError, parse_dataclass, require, rule_field, show
+
 DEFAULT_PATH = Path("params.yaml")
-
-
-class ParamsError(ValueError):
-    """A value in params.yaml that breaks a rule."""
-
-
-def _rule(
-    *,
-    ge: float | None = None,
-    gt: float | None = None,
-    le: float | None = None,
-    choices: tuple[str, ...] | None = None,
-    whole_as_int: bool = False,
-) -> dict[str, Any]:
-    return {"ge": ge, "gt": gt, "le": le, "choices": choices, "whole_as_int": whole_as_int}
-
-
-def _field(**rule: Any) -> Any:
-    return field(metadata=_rule(**rule))
 
 
 @dataclass(frozen=True)
 class DataParams:
-    sources: tuple[str, ...] = _field(choices=("local", "torchvision", "pypi"))
-    local_dir: str = _field()
-    timeout_s: float = _field(gt=0, le=600)
+    sources: tuple[str, ...] = rule_field(choices=("local", "torchvision", "pypi"))
+    local_dir: str = rule_field()
+    timeout_s: float = rule_field(gt=0, le=600)
 
     def check(self, where: str) -> None:
-        _require(len(self.sources) > 0, where, "sources", self.sources, "list at least one source")
-        _require(
+        require(len(self.sources) > 0, where, "sources", self.sources, "list at least one source")
+        require(
             len(set(self.sources)) == len(self.sources),
             where,
             "sources",
@@ -64,8 +45,8 @@ INITS = ("torch", "glorot_uniform")
 
 def _require_seeds(where: str, seeds: tuple[int, ...], trains: str) -> None:
     """A seed list: not empty, and no seed twice (it would train the same `trains` twice)."""
-    _require(len(seeds) > 0, where, "seeds", seeds, "list at least one seed")
-    _require(
+    require(len(seeds) > 0, where, "seeds", seeds, "list at least one seed")
+    require(
         len(set(seeds)) == len(seeds),
         where,
         "seeds",
@@ -76,29 +57,29 @@ def _require_seeds(where: str, seeds: tuple[int, ...], trains: str) -> None:
 
 @dataclass(frozen=True)
 class ModelParams:
-    hidden: tuple[int, ...] = _field(gt=0)
-    latent_dim: int = _field(gt=0)
-    likelihood: str = _field(choices=("gaussian", "bernoulli"))
-    gaussian_variance: float = _field(gt=0)
-    init: str = _field(choices=INITS)
-    sampling: str = _field(choices=SAMPLING_RULES)
+    hidden: tuple[int, ...] = rule_field(gt=0)
+    latent_dim: int = rule_field(gt=0)
+    likelihood: str = rule_field(choices=("gaussian", "bernoulli"))
+    gaussian_variance: float = rule_field(gt=0)
+    init: str = rule_field(choices=INITS)
+    sampling: str = rule_field(choices=SAMPLING_RULES)
 
     def check(self, where: str) -> None:
-        _require(len(self.hidden) > 0, where, "hidden", self.hidden, "at least one hidden layer")
+        require(len(self.hidden) > 0, where, "hidden", self.hidden, "at least one hidden layer")
 
 
 @dataclass(frozen=True)
 class TrainParams:
     # One training run per seed (and setup and model); the stage name carries the seed.
-    seeds: tuple[int, ...] = _field(ge=0)
-    batch_size: int = _field(gt=0)
-    lr: float = _field(gt=0, le=1)
-    adam_eps: float = _field(gt=0, le=1)
-    checkpoints: tuple[int, ...] = _field(ge=1)
+    seeds: tuple[int, ...] = rule_field(ge=0)
+    batch_size: int = rule_field(gt=0)
+    lr: float = rule_field(gt=0, le=1)
+    adam_eps: float = rule_field(gt=0, le=1)
+    checkpoints: tuple[int, ...] = rule_field(ge=1)
     # Concrete values, never "auto" or "all cores": DVC hashes what is written, so what is
     # written must be what runs (the thread count changes how sums are split, hence the bits).
-    device: str = _field(choices=("cpu", "cuda"))
-    threads: int = _field(ge=1)
+    device: str = rule_field(choices=("cpu", "cuda"))
+    threads: int = rule_field(ge=1)
 
     @property
     def epochs(self) -> int:
@@ -108,7 +89,7 @@ class TrainParams:
     def check(self, where: str) -> None:
         _require_seeds(where, self.seeds, "model")
         ok = len(self.checkpoints) > 0 and list(self.checkpoints) == sorted(set(self.checkpoints))
-        _require(
+        require(
             ok,
             where,
             "checkpoints",
@@ -120,11 +101,11 @@ class TrainParams:
 @dataclass(frozen=True)
 class VaeParams:
     # DVC names the stage `train_vae@5.0` after the value as written; every other name is `5`.
-    betas: tuple[float, ...] = _field(ge=0, whole_as_int=True)
+    betas: tuple[float, ...] = rule_field(ge=0, whole_as_int=True)
 
     def check(self, where: str) -> None:
-        _require(len(self.betas) > 0, where, "betas", self.betas, "list at least one β")
-        _require(
+        require(len(self.betas) > 0, where, "betas", self.betas, "list at least one β")
+        require(
             len(set(self.betas)) == len(self.betas),
             where,
             "betas",
@@ -135,13 +116,13 @@ class VaeParams:
 
 @dataclass(frozen=True)
 class ClassifierParams:
-    hidden: tuple[int, ...] = _field(gt=0)
-    dropout: float = _field(ge=0, le=0.9)
-    epochs: int = _field(gt=0)
-    batch_size: int = _field(gt=0)
-    lr: float = _field(gt=0, le=1)
+    hidden: tuple[int, ...] = rule_field(gt=0)
+    dropout: float = rule_field(ge=0, le=0.9)
+    epochs: int = rule_field(gt=0)
+    batch_size: int = rule_field(gt=0)
+    lr: float = rule_field(gt=0, le=1)
     # One classifier per seed; confidence ratios are the ensemble's mean, with its spread.
-    seeds: tuple[int, ...] = _field(ge=0)
+    seeds: tuple[int, ...] = rule_field(ge=0)
 
     def check(self, where: str) -> None:
         _require_seeds(where, self.seeds, "classifier")
@@ -149,29 +130,29 @@ class ClassifierParams:
 
 @dataclass(frozen=True)
 class EvalParams:
-    seed: int = _field(ge=0)
-    batch_size: int = _field(gt=0)
-    iwae_k: int = _field(ge=1)
-    n_prior_samples: int = _field(gt=1)
-    shifted_mean: float = _field()
-    shifted_std: float = _field(gt=0)
-    fid_reference_size: int = _field(gt=1, le=60000)
-    active_unit_threshold: float = _field(ge=0)
+    seed: int = rule_field(ge=0)
+    batch_size: int = rule_field(gt=0)
+    iwae_k: int = rule_field(ge=1)
+    n_prior_samples: int = rule_field(gt=1)
+    shifted_mean: float = rule_field()
+    shifted_std: float = rule_field(gt=0)
+    fid_reference_size: int = rule_field(gt=1, le=60000)
+    active_unit_threshold: float = rule_field(ge=0)
 
 
 @dataclass(frozen=True)
 class FiguresParams:
-    betas: tuple[float, ...] = _field(ge=0)
-    example_beta: float = _field(ge=0)
-    pair_betas: tuple[float, ...] = _field(ge=0)
-    curve_betas: tuple[float, ...] = _field(ge=0)
-    shifted_betas: tuple[float, ...] = _field(ge=0)
-    dpi: int = _field(ge=150, le=600)
-    seed: int = _field(ge=0)
-    example_index: int = _field(ge=0, le=9999)
-    scatter_points: int = _field(gt=0, le=10000)
-    grid_images: int = _field(gt=0, le=32)
-    manifold_size: int = _field(ge=2, le=50)
+    betas: tuple[float, ...] = rule_field(ge=0)
+    example_beta: float = rule_field(ge=0)
+    pair_betas: tuple[float, ...] = rule_field(ge=0)
+    curve_betas: tuple[float, ...] = rule_field(ge=0)
+    shifted_betas: tuple[float, ...] = rule_field(ge=0)
+    dpi: int = rule_field(ge=150, le=600)
+    seed: int = rule_field(ge=0)
+    example_index: int = rule_field(ge=0, le=9999)
+    scatter_points: int = rule_field(gt=0, le=10000)
+    grid_images: int = rule_field(gt=0, le=32)
+    manifold_size: int = rule_field(ge=2, le=50)
 
     def all_betas(self) -> list[float]:
         """Every β some figure draws; each must be among vae.betas."""
@@ -190,16 +171,16 @@ class FiguresParams:
 class ExplorerParams:
     """What report/explorer.html carries: every model-checkpoint it offers is inlined."""
 
-    setup: str = _field()
-    betas: tuple[float, ...] = _field(ge=0)
-    autoencoder: bool = _field()
-    checkpoints: tuple[int, ...] = _field(ge=1)
-    classifier_grid: int = _field(ge=2, le=256)
-    strip_images: int = _field(ge=2, le=32)
-    interpolate: tuple[int, ...] = _field(ge=0, le=9999)
+    setup: str = rule_field()
+    betas: tuple[float, ...] = rule_field(ge=0)
+    autoencoder: bool = rule_field()
+    checkpoints: tuple[int, ...] = rule_field(ge=1)
+    classifier_grid: int = rule_field(ge=2, le=256)
+    strip_images: int = rule_field(ge=2, le=32)
+    interpolate: tuple[int, ...] = rule_field(ge=0, le=9999)
 
     def check(self, where: str) -> None:
-        _require(
+        require(
             len(self.betas) > 0 or self.autoencoder,
             where,
             "betas",
@@ -208,9 +189,9 @@ class ExplorerParams:
         )
         for key in ("betas", "checkpoints"):
             values = getattr(self, key)
-            _require(len(set(values)) == len(values), where, key, values, "each at most once")
-        _require(len(self.checkpoints) > 0, where, "checkpoints", self.checkpoints, "at least one")
-        _require(
+            require(len(set(values)) == len(values), where, key, values, "each at most once")
+        require(len(self.checkpoints) > 0, where, "checkpoints", self.checkpoints, "at least one")
+        require(
             len(self.interpolate) == 2,
             where,
             "interpolate",
@@ -292,87 +273,11 @@ SECTIONS: dict[str, type] = {
 }
 
 
-def _require(ok: bool, where: str, key: str, value: Any, rule: str) -> None:
-    if not ok:
-        raise ParamsError(f"{where}.{key} = {_show(value)}; expected {rule}")
-
-
-def _show(value: Any) -> str:
-    return repr(list(value)) if isinstance(value, tuple) else repr(value)
-
-
-def _coerce_scalar(value: Any, kind: type, where: str) -> Any:
-    """YAML value -> int/float/str/bool, refusing silent conversions (a bool is not an int)."""
-    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if kind is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if kind is str and isinstance(value, str):
-        return value
-    if kind is bool and isinstance(value, bool):
-        return value
-    raise ParamsError(f"{where} = {value!r}; expected a {kind.__name__}")
-
-
-def _check_rule(value: Any, rule: dict[str, Any], where: str, raw: Any = None) -> None:
-    if rule.get("whole_as_int") and isinstance(raw, float) and raw.is_integer():
-        raise ParamsError(
-            f"{where} = {raw!r}; write a whole β as an integer ({int(raw)}): DVC names "
-            f"stages after the value as written"
-        )
-    if rule.get("choices") is not None and value not in rule["choices"]:
-        raise ParamsError(f"{where} = {value!r}; expected one of {', '.join(rule['choices'])}")
-    for name, test, word in (
-        ("ge", float.__ge__, "≥"),
-        ("gt", float.__gt__, ">"),
-        ("le", float.__le__, "≤"),
-    ):
-        bound = rule.get(name)
-        if bound is not None and not test(float(value), float(bound)):
-            raise ParamsError(f"{where} = {value!r}; expected a value {word} {bound}")
-
-
-def _coerce(value: Any, hint: Any, rule: dict[str, Any], where: str) -> Any:
-    if typing.get_origin(hint) is tuple:
-        item_kind = typing.get_args(hint)[0]
-        if not isinstance(value, list):
-            raise ParamsError(f"{where} = {value!r}; expected a list of {item_kind.__name__}")
-        items = []
-        for i, item in enumerate(value):
-            items.append(_coerce_scalar(item, item_kind, f"{where}[{i}]"))
-            _check_rule(items[-1], rule, f"{where}[{i}]", item)
-        return tuple(items)
-    if isinstance(hint, types.UnionType):
-        raise TypeError(f"unsupported type {hint} for {where}")
-    coerced = _coerce_scalar(value, hint, where)
-    _check_rule(coerced, rule, where)
-    return coerced
-
-
 def parse_section(
     name: str, raw: Any, path: Path | str = DEFAULT_PATH, where: str | None = None
 ) -> Any:
     """Validate one section's mapping into its frozen dataclass."""
-    cls = SECTIONS[name]
-    where = where or f"{path}: {name}"
-    if not isinstance(raw, dict):
-        raise ParamsError(f"{where} = {raw!r}; expected a mapping of settings")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        expected = ", ".join(fields)
-        raise ParamsError(f"{where}.{unknown[0]}: unknown key; expected one of {expected}")
-    missing = [k for k in fields if k not in raw]
-    if missing:
-        raise ParamsError(f"{where}.{missing[0]}: missing; add it to {path}")
-    values = {
-        k: _coerce(raw[k], hints[k], dict(f.metadata), f"{where}.{k}") for k, f in fields.items()
-    }
-    section = cls(**values)
-    if hasattr(section, "check"):
-        section.check(where)
-    return section
+    return parse_dataclass(SECTIONS[name], raw, path, where or f"{path}: {name}")
 
 
 def read_yaml(path: Path | str = DEFAULT_PATH) -> dict[str, Any]:
@@ -408,13 +313,13 @@ def _check_across(sections: dict[str, Any], path: Path | str) -> None:
     untrained = [b for b in figures.all_betas() if b not in vae.betas]
     if untrained:
         raise ParamsError(
-            f"{path}: figures draw β = {_show(tuple(untrained))} but vae.betas = "
-            f"{_show(vae.betas)} does not train them; add them to vae.betas or remove them "
+            f"{path}: figures draw β = {show(tuple(untrained))} but vae.betas = "
+            f"{show(vae.betas)} does not train them; add them to vae.betas or remove them "
             f"from figures"
         )
     if len(figures.curve_betas) < 2:
         raise ParamsError(
-            f"{path}: figures.curve_betas = {_show(figures.curve_betas)}; expected at least 2 β "
+            f"{path}: figures.curve_betas = {show(figures.curve_betas)}; expected at least 2 β "
             "(figures 10–13 split them in halves)"
         )
     explorer, train = sections["explorer"], sections["train"]
@@ -431,8 +336,8 @@ def _check_across(sections: dict[str, Any], path: Path | str) -> None:
         if missing:
             source = "vae.betas" if key == "betas" else "train.checkpoints"
             raise ParamsError(
-                f"{path}: explorer.{key} offers {_show(tuple(missing))} but {source} = "
-                f"{_show(trained)} does not make them; add them to {source} or remove them "
+                f"{path}: explorer.{key} offers {show(tuple(missing))} but {source} = "
+                f"{show(trained)} does not make them; add them to {source} or remove them "
                 f"from explorer.{key}"
             )
     for where, latent_dim in (
