@@ -1,7 +1,13 @@
 """Stage train_ae@<setup>-<seed> / train_vae@<setup>-<β>-<seed>: the autoencoder or one β-VAE
-of one setup, trained with one seed, with epoch checkpoints."""
+of one setup, trained with one seed, with epoch checkpoints.
+
+`--together FILE` trains several such stages in this one process, stacked (`make repro` does
+this: src/vaelab/repro.py): FILE holds a JSON list of their argument lists, each as its
+dvc.yaml command gives it. Each model's bytes are those it gets alone.
+"""
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -9,10 +15,10 @@ from vaelab.core import params
 from vaelab.core.io import write_json
 from vaelab.core.runtime import DeviceError
 from vaelab.data.mnist import DataMissingError
-from vaelab.training.runs import train_autoencoder
+from vaelab.training.runs import AutoencoderRun, train_autoencoders
 
 
-def main() -> int:
+def stage_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--setup", required=True, help="a key of setups in params.yaml")
     parser.add_argument("--seed", type=int, required=True, help="one of train.seeds")
@@ -22,24 +28,49 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True, help="checkpoint directory")
     parser.add_argument("--live", type=Path, required=True, help="dvclive directory")
     parser.add_argument("--runtime", type=Path, required=True, help="speed and machine JSON")
-    args = parser.parse_args()
+    return parser
+
+
+def parse_stage(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    args = parser.parse_args(argv)
     if (args.kind == "vae") != (args.beta is not None):
         parser.error("--beta is required for --kind vae and not allowed for --kind ae")
     if args.beta is not None and args.beta < 0:
         parser.error(f"--beta {args.beta}: β must be ≥ 0")
+    return args
+
+
+def stages_to_train(argv: list[str]) -> list[argparse.Namespace]:
+    """One stage's arguments, or with `--together FILE` the stages FILE lists."""
+    if argv[:1] != ["--together"]:
+        return [parse_stage(stage_parser(), argv)]
+    if len(argv) != 2:
+        sys.exit("usage: train_autoencoder.py --together FILE (a JSON list of argument lists)")
+    stages = [parse_stage(stage_parser(), list(a)) for a in json.loads(Path(argv[1]).read_text())]
+    if not stages or len({(s.setup, s.data) for s in stages}) != 1:
+        sys.exit(f"{argv[1]}: stages trained together need one setup and data folder")
+    return stages
+
+
+def main() -> int:
+    stages = stages_to_train(sys.argv[1:])
     try:
-        setup = params.load_setup(args.setup)
-        runtime = train_autoencoder(
-            args.kind, args.beta, setup, args.seed, args.data, args.out, args.live
-        )
+        setup = params.load_setup(stages[0].setup)
+        for kind in ("ae", "vae"):  # an AE and a VAE step differently: one group each
+            group = [s for s in stages if s.kind == kind]
+            if not group:
+                continue
+            runs = [AutoencoderRun(s.beta, s.seed, s.out, s.live) for s in group]
+            runtimes = train_autoencoders(runs, setup, stages[0].data)
+            for stage, runtime in zip(group, runtimes, strict=True):
+                write_json(stage.runtime, runtime)
+            print(
+                f"{kind}: {len(group)} model(s) at {runtime['images_per_s']:.0f} img/s in all, "
+                f"over {runtime['train_seconds'] * len(group):.1f} s of training steps"
+            )
     except (params.ParamsError, DeviceError, DataMissingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    write_json(args.runtime, runtime)
-    print(
-        f"{args.kind}: {runtime['images_per_s']:.0f} img/s over "
-        f"{runtime['train_seconds']:.1f} s of training steps"
-    )
     return 0
 
 

@@ -11,8 +11,8 @@ from vaelab.core.models import VAE
 from vaelab.data.mnist import load_mnist
 from vaelab.evaluation import metrics
 from vaelab.evaluation.evaluate import _likelihood_terms
-from vaelab.training.explicit_step import AdamSettings, ExplicitStep
-from vaelab.training.train import FitSettings, fit_explicit
+from vaelab.training.stacked_step import AdamSettings, StackedStep
+from vaelab.training.train import FitSettings, fit_stacked
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +23,9 @@ def trained_vae(mnist_root):
     model = VAE([256, 128], 2)
     likelihood = objectives.Likelihood("bernoulli", 0.5)
     settings = FitSettings(epochs=1, batch_size=128, lr=1e-3, seed=0, label="vae")
-    step = ExplicitStep(model, 1.0, likelihood, AdamSettings(1e-3, 1e-8))
-    fit_explicit(step, x, x[:512], settings)
-    return step.write_to(model).eval(), likelihood, test.flat_float()[:1000]
+    step = StackedStep([model], [1.0], likelihood, AdamSettings(1e-3, 1e-8))
+    fit_stacked(step, x, x[:512], [settings])
+    return step.write_to(0, model).eval(), likelihood, test.flat_float()[:1000]
 
 
 def test_iwae_is_at_most_neg_elbo_on_real_digits(trained_vae):

@@ -1,9 +1,10 @@
-"""`make repro` (`python -m vaelab.repro`): the one-thread setups' training stages run in
-side-by-side `dvc repro --single-item` workers, and the outputs are those of a lone run."""
+"""`make repro` (`python -m vaelab.repro`): each setup's stale training stages train together,
+stacked, in side-by-side processes, and the outputs are those of a lone `dvc repro`."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -41,7 +42,7 @@ def write_params(tmp_path: Path, edit) -> Path:
     return path
 
 
-def test_only_cpu_setups_with_room_for_two_runs_train_side_by_side(tmp_path):
+def test_every_setup_trains_together_in_as_many_processes_as_its_threads_allow(tmp_path):
     def three_setups(raw):
         raw["train"]["seeds"] = [1, 2]
         raw["setups"] = {
@@ -53,7 +54,7 @@ def test_only_cpu_setups_with_room_for_two_runs_train_side_by_side(tmp_path):
 
     path = write_params(tmp_path, three_setups)
     betas = yaml.safe_load(path.read_text())["vae"]["betas"]
-    (lean,) = repro.parallel_batches(cores=2, path=path)
+    lean, busy, gpu = repro.training_batches(cores=2, path=path)
     runs = [Run("lean", 1), Run("lean", 2)]
     assert lean.setup == "lean" and lean.width == 2
     assert sorted(lean.targets) == sorted(train_target(b, r) for r in runs for b in (None, *betas))
@@ -62,10 +63,21 @@ def test_only_cpu_setups_with_room_for_two_runs_train_side_by_side(tmp_path):
     assert one == [lean.targets[3]]
     assert len(shares) == 2 and sorted(sum(shares, [])) == sorted(lean.targets)
     assert abs(len(shares[0]) - len(shares[1])) <= 1
+    assert (busy.width, gpu.width) == (1, 1)
 
-    widths = {b.setup: b.width for b in repro.parallel_batches(cores=4, path=path)}
-    assert widths == {"lean": 4, "busy": 2}
-    assert repro.parallel_batches(cores=1, path=path) == []
+    widths = {b.setup: b.width for b in repro.training_batches(cores=4, path=path)}
+    assert widths == {"lean": 4, "busy": 2, "gpu": 1}
+    assert {b.width for b in repro.training_batches(cores=1, path=path)} == {1}
+
+
+def test_stages_trained_together_keep_their_own_commands(tmp_path):
+    prefix = ["env", "A=1", "python", repro.TRAIN_SCRIPT]
+    first, second = [*prefix, "--seed", "1"], [*prefix, "--seed", "2"]
+    command = repro.together_command([first, second], tmp_path / "job.json")
+    assert command == [*prefix, "--together", str(tmp_path / "job.json")]
+    assert json.loads((tmp_path / "job.json").read_text()) == [["--seed", "1"], ["--seed", "2"]]
+    with pytest.raises(ValueError, match="different commands"):
+        repro.together_command([first, ["env", "A=2", *prefix[2:]]], tmp_path / "job.json")
 
 
 def test_download_is_the_only_stage_upstream_of_training():
@@ -101,18 +113,15 @@ def test_bad_params_fail_before_any_stage_runs(tmp_path, capsys, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
 
 
-def test_workers_train_side_by_side_and_make_a_lone_runs_bytes(tmp_path, mnist_root):
+def test_stages_trained_together_make_a_lone_runs_bytes(tmp_path, mnist_root, monkeypatch):
     repo = copy_repository(tmp_path, mnist_root, tiny_one_thread)
     output = run(repo, sys.executable, "-m", "vaelab.repro", "--cores", "2")
     targets = {train_target(b, Run(SETUP, SEED)) for b in (None, *BETAS)}
 
-    by_worker: dict[str, set[str]] = {repro.worker_tag(i, 2): set() for i in (1, 2)}
-    for tag, stage in repro.RUNNING_STAGE.findall(output):
-        if tag:
-            by_worker[tag].add(stage)
-    assert by_worker["[1/2] "] and by_worker["[2/2] "], output
-    assert by_worker["[1/2] "] | by_worker["[2/2] "] == targets
-    assert not by_worker["[1/2] "] & by_worker["[2/2] "]
+    listed = [
+        line.split("stages: ")[1].split() for line in output.splitlines() if "stages: " in line
+    ]
+    assert len(listed) == 2 and set(sum(listed, [])) == targets, output
     assert not stages_run(output) & targets, "the final dvc repro trained again"
     assert "up to date" in run(repo, "dvc", "status")
     _claims_rest_on_real_metrics(repo)
@@ -122,14 +131,24 @@ def test_workers_train_side_by_side_and_make_a_lone_runs_bytes(tmp_path, mnist_r
     assert "[1/2]" not in again and not stages_run(again), again
     assert repro.UP_TO_DATE in again
 
-    # The same stage run alone, forced, makes the same model bytes.
-    commit(repo, "side by side")
+    # Each stage run alone by DVC, forced, makes the same bytes as it made beside the others.
+    commit(repo, "together")
+    lock_before = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    run(repo, "dvc", "repro", "--force", *sorted(targets))
+    lock_after = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    for target in targets:
+        assert lock_before[target]["outs"] == lock_after[target]["outs"], target
+
+    # A stage whose outputs DVC's cache holds is left to DVC, which restores them.
     target = sorted(targets)[0]
-    lock_before = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][target]
-    run(repo, "dvc", "repro", "--force", "--single-item", target)
-    lock_after = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][target]
-    models = [o for o in lock_before["outs"] if o["path"].startswith("models/")]
-    assert models and models == [o for o in lock_after["outs"] if o["path"].startswith("models/")]
+    for out in lock_after[target]["outs"]:
+        shutil.rmtree(repo / out["path"], ignore_errors=True)
+        (repo / out["path"]).unlink(missing_ok=True)
+    assert target in json.loads(run(repo, "dvc", "status", "--json"))
+    monkeypatch.chdir(repo)  # as make repro runs it
+    assert repro.commands_to_run(repo, [target]) == {}
+    restored = run(repo, "dvc", "repro", target)
+    assert "Running stage" not in restored and "up to date" in run(repo, "dvc", "status")
 
 
 def _claims_rest_on_real_metrics(repo: Path) -> None:

@@ -11,11 +11,22 @@ from vaelab.core.checkpoints import CheckpointError, checkpoint_path, load_into,
 from vaelab.core.models import VAE
 from vaelab.core.runtime import seed_everything
 from vaelab.data.mnist import load_mnist
-from vaelab.training.explicit_step import AdamSettings, ExplicitStep
-from vaelab.training.runs import train_autoencoder
-from vaelab.training.train import FitSettings, TrainingDivergedError, fit, fit_explicit
+from vaelab.training.runs import AutoencoderRun, train_autoencoders
+from vaelab.training.stacked_step import AdamSettings, StackedStep
+from vaelab.training.train import (
+    FitSettings,
+    TrainingDivergedError,
+    evaluate_stacked,
+    fit,
+    fit_stacked,
+)
 
 SEED = 42
+
+
+def train_one(setup, beta, seed, root, model_dir, live_dir):
+    """One stage's run, as `stages/train_autoencoder.py` trains it."""
+    return train_autoencoders([AutoencoderRun(beta, seed, model_dir, live_dir)], setup, root)[0]
 
 
 def small_setup(checkpoints=(1, 2), name="wide"):
@@ -29,12 +40,12 @@ def test_vae_loss_falls_over_a_few_hundred_steps(mnist_root):
     train, _ = load_mnist(mnist_root)
     x = train.flat_float()[:38400]
     model = VAE([256, 128], 2)
-    step = ExplicitStep(
-        model, 1.0, objectives.Likelihood("bernoulli", 0.5), AdamSettings(1e-3, 1e-8)
+    step = StackedStep(
+        [model], [1.0], objectives.Likelihood("bernoulli", 0.5), AdamSettings(1e-3, 1e-8)
     )
-    before = step.evaluate(x[:2000], 2000, torch.Generator().manual_seed(0))["loss"]
+    before = evaluate_stacked(step, x[:2000], 2000, [0])[0]["loss"]
     settings = FitSettings(epochs=2, batch_size=256, lr=1e-3, seed=0, label="test")
-    result = fit_explicit(step, x, x[:2000], settings)  # 300 steps
+    (result,) = fit_stacked(step, x, x[:2000], [settings])  # 300 steps
     after = result.history[-1]["test/loss"]
     assert after < 0.75 * before and after < 250  # an untrained decoder scores ≈ 543 nats
 
@@ -42,7 +53,7 @@ def test_vae_loss_falls_over_a_few_hundred_steps(mnist_root):
 def test_study_setup_trains_with_its_sampling_rule(small_mnist_root, tmp_path):
     """The study's network and rule; the checkpoint and the dvclive summary record the rule."""
     setup = small_setup(checkpoints=(1,), name="study")
-    train_autoencoder("vae", 1.0, setup, SEED, small_mnist_root, tmp_path / "m", tmp_path / "l")
+    train_one(setup, 1.0, SEED, small_mnist_root, tmp_path / "m", tmp_path / "l")
     checkpoint = read_checkpoint(checkpoint_path(tmp_path / "m", 1))
     assert checkpoint["sampling"] == "log_sigma" and checkpoint["seed"] == SEED
     assert checkpoint["params"]["model"]["hidden"] == [64, 16, 8]
@@ -54,10 +65,9 @@ def test_study_setup_trains_with_its_sampling_rule(small_mnist_root, tmp_path):
 def test_same_seed_gives_bit_identical_checkpoints(small_mnist_root, tmp_path):
     setup = small_setup()
     for run in ("a", "b"):
-        train_autoencoder(
-            "vae",
-            1.0,
+        train_one(
             setup,
+            1.0,
             SEED,
             small_mnist_root,
             tmp_path / run,
@@ -75,10 +85,8 @@ def test_same_seed_gives_bit_identical_checkpoints(small_mnist_root, tmp_path):
 
 def test_different_seed_gives_different_weights(small_mnist_root, tmp_path):
     setup = small_setup(checkpoints=(1,))
-    train_autoencoder("ae", None, setup, SEED, small_mnist_root, tmp_path / "a", tmp_path / "la")
-    train_autoencoder(
-        "ae", None, setup, SEED + 1, small_mnist_root, tmp_path / "b", tmp_path / "lb"
-    )
+    train_one(setup, None, SEED, small_mnist_root, tmp_path / "a", tmp_path / "la")
+    train_one(setup, None, SEED + 1, small_mnist_root, tmp_path / "b", tmp_path / "lb")
     a = read_checkpoint(checkpoint_path(tmp_path / "a", 1))["model"]
     b = read_checkpoint(checkpoint_path(tmp_path / "b", 1))["model"]
     assert not torch.equal(a["decoder.0.weight"], b["decoder.0.weight"])
@@ -112,7 +120,7 @@ def test_nan_loss_stops_at_once_and_names_where(tmp_path):
 
 def test_loading_a_checkpoint_of_another_shape_names_both(small_mnist_root, tmp_path):
     setup = small_setup(checkpoints=(1,))
-    train_autoencoder("vae", 1.0, setup, SEED, small_mnist_root, tmp_path / "m", tmp_path / "live")
+    train_one(setup, 1.0, SEED, small_mnist_root, tmp_path / "m", tmp_path / "live")
     path = checkpoint_path(tmp_path / "m", 1)
     with pytest.raises(CheckpointError) as error:
         load_into(VAE([64, 32], 2), read_checkpoint(path), path)
@@ -129,3 +137,37 @@ def test_seed_everything_turns_deterministic_kernels_on():
     seed_everything(0)
     assert torch.are_deterministic_algorithms_enabled()
     assert torch.initial_seed() == 0
+
+
+def _tree_bytes(folder):
+    return {
+        p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    ("setup_name", "betas"), [("study", (1.0, 5.0, 0.0)), ("wide", (None,) * 3)]
+)
+def test_a_model_trained_beside_others_has_the_bytes_it_has_alone(
+    small_mnist_root, tmp_path, setup_name, betas
+):
+    """Seed 42 alone, then stacked between 43 and 44 (with other β): its checkpoints and
+    dvclive logs are the same bytes, so `make repro` and a plain `dvc repro` agree."""
+    own_batch = params.load_setup(setup_name).train.batch_size  # and its own threads
+    setup = small_setup(name=setup_name)
+    setup = dataclasses.replace(
+        setup, train=dataclasses.replace(setup.train, batch_size=own_batch)
+    )
+    alone = tmp_path / "alone"
+    train_one(setup, betas[0], SEED, small_mnist_root, alone / "m", alone / "live")
+    runs = [
+        AutoencoderRun(beta, seed, tmp_path / f"s{seed}" / "m", tmp_path / f"s{seed}" / "live")
+        for beta, seed in zip((betas[1], betas[0], betas[2]), (SEED + 1, SEED, SEED + 2))
+    ]
+    runtimes = train_autoencoders(runs, setup, small_mnist_root)
+    together = tmp_path / f"s{SEED}"
+    assert _tree_bytes(alone / "m") == _tree_bytes(together / "m")
+    assert _tree_bytes(alone / "live") == _tree_bytes(together / "live")
+    assert len(_tree_bytes(together / "m")) == 2  # epochs 1 and 2
+    assert _tree_bytes(together / "m") != _tree_bytes(tmp_path / f"s{SEED + 1}" / "m")
+    assert [r["models_in_step"] for r in runtimes] == [3, 3, 3]

@@ -1,13 +1,14 @@
-"""`make repro`: `dvc repro`, with each one-thread setup's training stages run side by side.
+"""`make repro`: `dvc repro`, with each setup's stale training stages trained many at a time.
 
-DVC runs one stage at a time. The study setup trains with one torch thread (at batch 16 a
-second thread only adds hand-offs), so a plain `dvc repro` leaves the other cores idle for most
-of the study's training. DVC releases its repository lock while a stage's command runs, so
-separate `dvc repro --single-item` processes over disjoint stages can run at once (DVC's
-"parallel stage execution"). A stage's bytes depend on its own thread count, not on what
-else runs, so the outputs are those of a plain `dvc repro`; a final `dvc repro` does the rest
-and is a no-op for what the workers made. Only stages `dvc status` calls stale go to workers,
-and when it calls none stale there is nothing to run, so a no-op costs one `dvc status`.
+DVC runs one stage at a time, and one training stage trains one model. At the study's batch
+of 16 a model's step is mostly per-op overhead, so `make repro` trains a setup's stale
+training stages together: `stages/train_autoencoder.py --together` steps many models at once
+(`vaelab.training.stacked_step`), in one process per `cores // train.threads` (one for a GPU).
+A model's bytes do not depend on which models share its step, so each stage's outputs are
+those its own command makes alone; `dvc commit` then records them in dvc.lock, DVC's cache and
+its run cache, as `dvc repro` would have. Stages DVC's run cache can restore are left to DVC.
+A final `dvc repro` does the rest. When `dvc status` calls nothing stale there is nothing to
+run, so a no-op costs one `dvc status`.
 """
 
 from __future__ import annotations
@@ -15,35 +16,35 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
+import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from vaelab.core import params
 from vaelab.core.names import DOWNLOAD_TARGET, Run, train_target
 
-# DVC waits for its repository lock instead of failing while another worker holds it.
-DVC_WORKER = ("dvc", "--wait-for-lock", "repro", "--single-item")
+TRAIN_SCRIPT = "stages/train_autoencoder.py"  # what every training stage's command runs
 
 
 @dataclass(frozen=True)
 class Batch:
-    """One CPU setup's training stages, which may run `slots` at a time."""
+    """One setup's training stages, trained together in `slots` processes at a time."""
 
     setup: str
     threads: int
-    slots: int  # cores // threads
+    slots: int  # cores // threads on a CPU; one process for a GPU
     targets: tuple[str, ...]
 
     @property
     def width(self) -> int:
-        """Workers to start: no more than there are stages."""
+        """Processes to start: no more than there are stages."""
         return min(self.slots, len(self.targets))
 
     def restricted_to(self, targets: Collection[str]) -> Batch:
@@ -51,19 +52,17 @@ class Batch:
         return Batch(self.setup, self.threads, self.slots, kept)
 
     def shares(self) -> list[list[str]]:
-        """The targets dealt round-robin to `width` workers: equal work, as the models of a
+        """The targets dealt round-robin to `width` processes: equal work, as the models of a
         setup train for the same steps."""
         return [list(self.targets[i :: self.width]) for i in range(self.width)]
 
 
-def parallel_batches(cores: int, path: Path | str = params.DEFAULT_PATH) -> list[Batch]:
-    """One batch per CPU setup whose thread count leaves room for two or more runs at once."""
+def training_batches(cores: int, path: Path | str = params.DEFAULT_PATH) -> list[Batch]:
+    """One batch per setup: every training stage of it (the AE and each β, every seed)."""
     setups, vae = params.load("setups", "vae", path=path)
     batches = []
     for setup in setups.values():
-        slots = cores // setup.train.threads
-        if setup.train.device != "cpu" or slots < 2:
-            continue
+        slots = max(1, cores // setup.train.threads) if setup.train.device == "cpu" else 1
         runs = [Run(setup.name, seed) for seed in setup.train.seeds]
         targets = [train_target(beta, run) for run in runs for beta in (None, *vae.betas)]
         batches.append(Batch(setup.name, setup.train.threads, slots, tuple(targets)))
@@ -79,6 +78,41 @@ def stale_stages(cwd: Path) -> set[str]:
     return set(json.loads(done.stdout or "{}"))
 
 
+def commands_to_run(cwd: Path, targets: Iterable[str]) -> dict[str, list[str]]:
+    """Each target's command as DVC resolves it from dvc.yaml, for the targets whose outputs
+    DVC's run cache cannot restore (those are left to `dvc repro`, which restores them)."""
+    from dvc.repo import Repo
+    from dvc.stage.cache import RunCacheNotFoundError
+
+    commands = {}
+    with Repo(str(cwd)) as repo:
+        for target in targets:
+            (stage,) = repo.stage.collect(target)
+            stage.save_deps()
+            try:
+                repo.stage_cache.restore(stage, dry=True)
+            except RunCacheNotFoundError:
+                commands[target] = shlex.split(stage.cmd)
+    return commands
+
+
+def together_command(commands: Sequence[list[str]], job_file: Path) -> list[str]:
+    """One process that trains the stages of `commands` together: their common prefix (the
+    pinned kernel variables and the script) with `--together`, and their arguments in
+    `job_file`."""
+    prefixes, arguments = set(), []
+    for command in commands:
+        at = command.index(TRAIN_SCRIPT) + 1
+        prefixes.add(tuple(command[:at]))
+        arguments.append(command[at:])
+    if len(prefixes) != 1:
+        raise ValueError(
+            f"training stages with different commands cannot share a process: {prefixes}"
+        )
+    job_file.write_text(json.dumps(arguments, indent=1))
+    return [*prefixes.pop(), "--together", str(job_file)]
+
+
 UP_TO_DATE = "Data and pipelines are up to date."  # DVC's words when there is nothing to run
 
 
@@ -89,10 +123,6 @@ class WorkerFailed(RuntimeError):
 def worker_tag(index: int, count: int) -> str:
     """What starts each line of worker `index` (1-based) of `count`."""
     return f"[{index}/{count}] "
-
-
-# DVC's line for a stage it runs, untagged or with a worker's tag (group 1) before it.
-RUNNING_STAGE = re.compile(r"^(\[\d+/\d+\] )?Running stage '([^']+)'", re.M)
 
 
 def _relay(stream, prefix: str) -> None:
@@ -126,10 +156,9 @@ def _end(workers: Sequence[subprocess.Popen], relays: Sequence[threading.Thread]
 def run_side_by_side(commands: Sequence[Sequence[str]], cwd: Path) -> None:
     """Run the commands at once; if one fails, stop the others and raise.
 
-    Each worker leads its own process group, and SIGTERM goes to the whole group: DVC ignores
-    SIGINT while a stage's command runs, and a shell's background job starts with SIGINT
-    ignored. DVC writes nothing to dvc.lock for a stage that did not finish, and clears the
-    read-write locks of processes that no longer exist.
+    Each worker leads its own process group, and SIGTERM goes to the whole group: a shell's
+    background job starts with SIGINT ignored. A stopped worker writes no model folder
+    (each appears whole or not at all), and nothing is committed to DVC.
     """
     workers = [
         subprocess.Popen(
@@ -153,35 +182,49 @@ def run_side_by_side(commands: Sequence[Sequence[str]], cwd: Path) -> None:
     finally:  # also on Ctrl-C, which reaches only this process group
         _end(workers, relays)
     if failed is not None:
-        share = " ".join(failed.args[len(DVC_WORKER) :])
         raise WorkerFailed(
-            f"`{' '.join(failed.args)}` failed (exit {failed.returncode}), so the other workers "
-            f"were stopped. What finished is kept; fix the error above, then run make repro "
-            f"again. (It was reproducing: {share})"
+            f"`{shlex.join(failed.args)}` failed (exit {failed.returncode}), so the other "
+            f"workers were stopped and nothing they trained was kept; fix the error above, "
+            f"then run make repro again."
         )
+
+
+def train_together(batch: Batch, commands: dict[str, list[str]], cwd: Path) -> None:
+    """Train the batch's stages, `batch.width` processes at once, then record each in dvc.lock
+    and DVC's caches (`dvc commit` saves its run cache too)."""
+    shares = batch.shares()
+    print(
+        f"training setup {batch.setup!r}: {len(batch.targets)} stages in {len(shares)} "
+        f"process(es) of {batch.threads} thread(s), each stepping its models together",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="vaelab-train-") as folder:
+        jobs = []
+        for i, share in enumerate(shares, 1):
+            print(f"{worker_tag(i, len(shares))}stages: {' '.join(share)}", flush=True)
+            job_file = Path(folder) / f"share_{i}.json"
+            jobs.append(together_command([commands[t] for t in share], job_file))
+        run_side_by_side(jobs, cwd)
+    subprocess.run(["dvc", "commit", "--force", *batch.targets], cwd=cwd, check=True)
 
 
 def reproduce(cwd: Path, cores: int) -> None:
-    """The whole pipeline: the download, each parallel batch, then `dvc repro` for the rest."""
-    batches = parallel_batches(cores, cwd / params.DEFAULT_PATH)
+    """The whole pipeline: each setup's stale training stages together, then `dvc repro`."""
+    batches = training_batches(cores, cwd / params.DEFAULT_PATH)
+    stale = stale_stages(cwd)
+    if not stale:  # what `dvc repro` would find, after its own check of every stage
+        print(UP_TO_DATE, flush=True)
+        return
+    batches = [b.restricted_to(stale) for b in batches]
+    batches = [b for b in batches if len(b.targets) >= 2]  # one stage trains alone as well
     if batches:
-        stale = stale_stages(cwd)
-        if not stale:  # what `dvc repro` would find, after its own check of every stage
-            print(UP_TO_DATE, flush=True)
-            return
-        batches = [b.restricted_to(stale) for b in batches]
-        batches = [b for b in batches if b.width >= 2]  # one stale stage needs no worker
-    if batches:
-        # The training stages' only upstream stage: with --single-item the workers do not
-        # reproduce it themselves.
+        # The training stages' only upstream stage, which their commands need.
         subprocess.run(["dvc", "repro", DOWNLOAD_TARGET], cwd=cwd, check=True)
+        commands = commands_to_run(cwd, (t for b in batches for t in b.targets))
+        batches = [b.restricted_to(commands) for b in batches]
     for batch in batches:
-        print(
-            f"training setup {batch.setup!r}: {batch.width} stages at a time, "
-            f"{batch.threads} thread(s) each, on {cores} cores",
-            flush=True,
-        )
-        run_side_by_side([[*DVC_WORKER, *share] for share in batch.shares()], cwd)
+        if len(batch.targets) >= 2:
+            train_together(batch, commands, cwd)
     subprocess.run(["dvc", "repro"], cwd=cwd, check=True)
 
 

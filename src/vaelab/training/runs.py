@@ -6,6 +6,9 @@ through dvclive and writes checkpoints; stage scripts only parse paths and call 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from vaelab.core import objectives, params
 from vaelab.core.checkpoints import checkpoint_path, save_checkpoint
 from vaelab.core.io import atomic_dir
 from vaelab.core.models import Classifier, build_autoencoder
-from vaelab.core.names import CLASSIFIER, classifier_name, model_name
+from vaelab.core.names import CLASSIFIER, classifier_name, kind_of, model_name
 from vaelab.core.runtime import (
     environment,
     resolve_device,
@@ -25,8 +28,8 @@ from vaelab.core.runtime import (
     settings_environment,
 )
 from vaelab.data.mnist import load_mnist
-from vaelab.training.explicit_step import AdamSettings, ExplicitStep
-from vaelab.training.train import SPEED, FitSettings, fit, fit_explicit
+from vaelab.training.stacked_step import AdamSettings, StackedStep
+from vaelab.training.train import SPEED, FitSettings, fit, fit_stacked
 
 
 def _prepare(seed: int, train_p: params.TrainParams) -> torch.device:
@@ -58,12 +61,14 @@ def _log_epoch(live: Live, epoch: int, metrics: dict[str, float]) -> None:
     live.make_summary()
 
 
-def _runtime(result, device: torch.device) -> dict[str, Any]:
+def _runtime(result, device: torch.device, together: int = 1) -> dict[str, Any]:
     """The run's speed and machine: its runtime record, which the stage writes under
-    runtime/, outside git and DVC, since it differs between machines."""
+    runtime/, outside git and DVC, since it differs between machines. A run trained with
+    `together - 1` others counts its share of their seconds; the speed is all of theirs."""
     return {
-        "train_seconds": result.train_seconds,
-        "images_per_s": result.images_per_second,
+        "train_seconds": result.train_seconds / together,
+        "images_per_s": result.images_per_second * together,
+        "models_in_step": together,
         "environment": environment(device),
     }
 
@@ -75,62 +80,99 @@ def setup_params(setup: params.Setup) -> dict[str, Any]:
     return {"setup": setup.name, "model": params.as_dict(setup.model), "train": train}
 
 
-def train_autoencoder(
-    kind: str,
-    beta: float | None,
-    setup: params.Setup,
-    seed: int,
-    data_root: Path,
-    model_dir: Path,
-    live_dir: Path,
-) -> dict[str, Any]:
-    """Train the AE (kind='ae', beta None) or a β-VAE of `setup` with `seed`; checkpoint at
-    `train.checkpoints`; return its speed."""
-    model_p, train_p = setup.model, setup.train
-    device = _prepare(seed, train_p)
-    train, test = _load_data(data_root, device)
-    model = build_autoencoder(
-        kind, model_p.hidden, model_p.latent_dim, model_p.init, model_p.sampling
-    ).to(device)
-    likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
-    step = ExplicitStep(model, beta, likelihood, AdamSettings(train_p.lr, train_p.adam_eps))
-    settings = FitSettings(
-        epochs=train_p.epochs,
-        batch_size=train_p.batch_size,
-        lr=train_p.lr,
-        seed=seed,
-        label=f"{setup.name} {model_name(beta)} seed {seed}",
-    )
-    meta = {
-        "kind": kind,
-        "beta": beta,
-        "seed": seed,
-        "sampling": model_p.sampling if kind == "vae" else None,
-        "environment": settings_environment(device),
-        "params": setup_params(setup),
-    }
-    live = Live(str(live_dir), dvcyaml=False, save_dvc_exp=False)
+@dataclass(frozen=True)
+class AutoencoderRun:
+    """One training stage's run: the AE (beta None) or a β-VAE, with one seed, and where its
+    checkpoints, dvclive logs and runtime record go."""
+
+    beta: float | None
+    seed: int
+    model_dir: Path
+    live_dir: Path
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.beta)
+
+
+def _epoch_hook(run: AutoencoderRun, setup: params.Setup, model, live, staging, meta):
+    """What happens to model k after each epoch: its KL shares, its dvclive step, and at
+    `train.checkpoints` its checkpoint."""
 
     def on_epoch_end(epoch: int, metrics: dict[str, float], adam_state: dict) -> None:
-        if kind == "vae":
+        if run.kind == "vae":
             for split in ("train", "test"):
                 shares = objectives.kl_shares(
-                    metrics[f"{split}/recon"], metrics[f"{split}/kl"], beta
+                    metrics[f"{split}/recon"], metrics[f"{split}/kl"], run.beta
                 )
                 metrics |= {f"{split}/{k}": v for k, v in shares.items()}
         _log_epoch(live, epoch, metrics)
-        if epoch in train_p.checkpoints:
-            step.write_to(model)
+        if epoch in setup.train.checkpoints:
             save_checkpoint(checkpoint_path(staging, epoch), model, adam_state, epoch, **meta)
 
-    # Checkpoints go to a temporary folder that becomes `model_dir` only when all are written.
-    with atomic_dir(model_dir) as staging:
-        result = fit_explicit(step, train[0], test[0], settings, on_epoch_end)
-    live.summary["seed"] = seed
-    live.summary["sampling"] = meta["sampling"]
-    live.make_summary()
-    live.end()
-    return _runtime(result, device)
+    return on_epoch_end
+
+
+def train_autoencoders(
+    runs: Sequence[AutoencoderRun], setup: params.Setup, data_root: Path
+) -> list[dict[str, Any]]:
+    """Train `runs` (all AEs or all VAEs of `setup`) together, each as it would train alone
+    (`vaelab.training.stacked_step`); checkpoint each at `train.checkpoints`; return each
+    run's runtime record."""
+    model_p, train_p = setup.model, setup.train
+    set_threads(train_p.threads)
+    device = resolve_device(train_p.device)
+    models = []
+    for run in runs:  # each model's initial weights come from its own seed, as alone
+        seed_everything(run.seed)
+        models.append(
+            build_autoencoder(
+                run.kind, model_p.hidden, model_p.latent_dim, model_p.init, model_p.sampling
+            ).to(device)
+        )
+    train, test = _load_data(data_root, device)
+    likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
+    adam = AdamSettings(train_p.lr, train_p.adam_eps)
+    step = StackedStep(models, [run.beta for run in runs], likelihood, adam)
+    settings = [
+        FitSettings(
+            epochs=train_p.epochs,
+            batch_size=train_p.batch_size,
+            lr=train_p.lr,
+            seed=run.seed,
+            label=f"{setup.name} {model_name(run.beta)} seed {run.seed}",
+        )
+        for run in runs
+    ]
+    lives = [Live(str(run.live_dir), dvcyaml=False, save_dvc_exp=False) for run in runs]
+    # Checkpoints go to temporary folders that become the runs' model folders only when
+    # every run has written all of its own.
+    with ExitStack() as stack:
+        stagings = [stack.enter_context(atomic_dir(run.model_dir)) for run in runs]
+        hooks = []
+        for run, model, live, staging in zip(runs, models, lives, stagings, strict=True):
+            meta = {
+                "kind": run.kind,
+                "beta": run.beta,
+                "seed": run.seed,
+                "sampling": model_p.sampling if run.kind == "vae" else None,
+                "environment": settings_environment(device),
+                "params": setup_params(setup),
+            }
+            hooks.append(_epoch_hook(run, setup, model, live, staging, meta))
+
+        def on_epoch_end(k: int, epoch: int, metrics: dict[str, float], adam: dict) -> None:
+            if epoch in train_p.checkpoints:
+                step.write_to(k, models[k])
+            hooks[k](epoch, metrics, adam)
+
+        results = fit_stacked(step, train[0], test[0], settings, on_epoch_end)
+    for run, live in zip(runs, lives, strict=True):
+        live.summary["seed"] = run.seed
+        live.summary["sampling"] = model_p.sampling if run.kind == "vae" else None
+        live.make_summary()
+        live.end()
+    return [_runtime(result, device, len(runs)) for result in results]
 
 
 def train_classifier(

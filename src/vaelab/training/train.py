@@ -1,5 +1,5 @@
-"""The training loops: `fit` (autograd) for the classifier, `fit_explicit` for the
-autoencoder and the VAEs, whose steps `vaelab.training.explicit_step` writes out.
+"""The training loops: `fit` (autograd) for the classifier, `fit_stacked` for autoencoders and
+VAEs, K at a time, whose steps `vaelab.training.stacked_step` writes out.
 
 `fit`'s model kinds differ only in their `objective(model, x, y) -> {"loss": ..., ...}` (batch
 means from `vaelab.core.objectives`). Both loops own shuffling, progress, NaN checks and per-epoch
@@ -11,20 +11,21 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
 from tqdm import tqdm
 
 from vaelab.data.mnist import iterate_batches
-from vaelab.training.explicit_step import ExplicitStep
+from vaelab.training.stacked_step import StackedStep
 
 SPEED = "images_per_s"  # an epoch's training speed in its history (the machine's, not a result)
 
 Objective = Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
 EpochHook = Callable[[int, dict[str, float], dict], None]  # (epoch, metrics, optimizer state)
+StackedHook = Callable[[int, int, dict[str, float], dict], None]  # (model index, epoch, …)
 
 
 class TrainingDivergedError(RuntimeError):
@@ -48,7 +49,7 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
     train_seconds: float = 0.0
     images_seen: int = 0
-    optimizer: torch.optim.Optimizer | None = None  # `fit`'s; `fit_explicit` has its own
+    optimizer: torch.optim.Optimizer | None = None  # `fit`'s; `fit_stacked` has its own
 
     @property
     def images_per_second(self) -> float:
@@ -177,58 +178,95 @@ def _progress(settings: FitSettings, epoch: int, total: int) -> tqdm:
     )
 
 
-def _explicit_epoch(
-    step: ExplicitStep,
+def _stacked_noise(
+    step: StackedStep, n: int, generators: Sequence[torch.Generator], device: torch.device
+) -> torch.Tensor | None:
+    """Each model's n draws of ε ~ N(0, I) from its own generator, (K, n, D); None for AEs."""
+    if not step.stochastic:
+        return None
+    draws = [torch.randn((n, step.latent_dim), generator=g) for g in generators]
+    return torch.stack(draws).to(device)
+
+
+def _stacked_epoch(
+    step: StackedStep,
     train_x: torch.Tensor,
-    generator: torch.Generator,
+    generators: Sequence[torch.Generator],
     settings: FitSettings,
     epoch: int,
-) -> tuple[dict[str, float], float]:
-    """One shuffled pass. The epoch's order and ε are drawn up front and the batch sums stay
-    on the device: the loop itself never waits for a value (one sync, at the end)."""
+) -> tuple[list[dict[str, float]], float]:
+    """One shuffled pass of every model. Each model's order, then its ε, come from its own
+    generator, drawn up front; the batch sums stay on the device (one sync, at the end)."""
     n = len(train_x)
-    order = torch.randperm(n, generator=generator).to(train_x.device)
-    noise = step.noise(n, generator, train_x.device)
-    x = train_x[order]
-    progress = _progress(settings, epoch, n)
+    orders = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(train_x.device)
+    noise = _stacked_noise(step, n, generators, train_x.device)
+    progress = _progress(settings, epoch, n * len(step))
     start = time.perf_counter()
     sums, keys = None, ()
     for first in range(0, n, settings.batch_size):
         last = min(first + settings.batch_size, n)
-        eps = None if noise is None else noise[first:last]
-        terms = step.step(x[first:last], eps)
-        stacked = torch.stack(tuple(terms.values())) * (last - first)
+        rows = orders[:, first:last].reshape(-1)
+        x = train_x.index_select(0, rows).view(len(step), last - first, -1)
+        terms = step.step(x, None if noise is None else noise[:, first:last])
+        stacked = torch.stack(tuple(terms.values()), dim=1) * (last - first)
         sums, keys = (stacked, tuple(terms)) if sums is None else (sums.add_(stacked), keys)
         if first % (100 * settings.batch_size) == 0:
-            progress.update(min(100 * settings.batch_size, n - first))
-    values = dict(zip(keys, (total / n for total in sums.tolist()), strict=True))
+            progress.update(min(100 * settings.batch_size, n - first) * len(step))
     seconds = time.perf_counter() - start
     progress.close()
-    _check_finite(values, settings, epoch, "a step of this epoch")
-    return values, seconds
+    return [dict(zip(keys, (t / n for t in row), strict=True)) for row in sums.tolist()], seconds
 
 
-def fit_explicit(
-    step: ExplicitStep,
+@torch.no_grad()
+def evaluate_stacked(
+    step: StackedStep, x: torch.Tensor, batch_size: int, seeds: Sequence[int]
+) -> list[dict[str, float]]:
+    """Each model's image-weighted means of the objective's terms over a split, without a
+    step; model k's ε comes from a generator seeded with seeds[k], the same every call."""
+    generators = [torch.Generator().manual_seed(seed) for seed in seeds]
+    sums = None
+    for start in range(0, len(x), batch_size):
+        xb = x[start : start + batch_size]
+        eps = _stacked_noise(step, len(xb), generators, xb.device)
+        terms = step.loss_terms(xb.expand(len(step), -1, -1), eps)[0]
+        stacked = torch.stack(tuple(terms.values()), dim=1).double() * len(xb)
+        sums = stacked if sums is None else sums + stacked
+    return [dict(zip(terms, (t / len(x) for t in row), strict=True)) for row in sums.tolist()]
+
+
+def fit_stacked(
+    step: StackedStep,
     train_x: torch.Tensor,
     test_x: torch.Tensor,
-    settings: FitSettings,
-    on_epoch_end: EpochHook | None = None,
-) -> FitResult:
-    """Train with `step` for `settings.epochs`; call `on_epoch_end(epoch, metrics, adam)`.
+    settings: Sequence[FitSettings],
+    on_epoch_end: StackedHook | None = None,
+) -> list[FitResult]:
+    """Train the step's K models for `settings[0].epochs`, model k with settings[k]'s seed and
+    label; call `on_epoch_end(k, epoch, metrics, adam)` for each model after each epoch.
 
-    One generator seeded from `settings.seed` draws each epoch's order, then its ε; the test
-    terms use their own generator, the same every epoch, so they never shift training.
+    Model k's generator, seeded from its seed, draws each epoch's order, then its ε; its test
+    terms use their own generator, the same every epoch, so they never shift training. What
+    model k computes does not depend on the other models (`vaelab.training.stacked_step`).
     """
-    generator = torch.Generator().manual_seed(settings.seed)
-    result = FitResult()
-    for epoch in range(1, settings.epochs + 1):
-        train_terms, seconds = _explicit_epoch(step, train_x, generator, settings, epoch)
-        test_generator = torch.Generator().manual_seed(settings.seed)
-        test_terms = step.evaluate(test_x, settings.eval_batch_size, test_generator)
-        metrics = _record_epoch(
-            result, settings, epoch, train_terms, test_terms, seconds, len(train_x)
+    shared = settings[0]
+    if len(settings) != len(step) or any(
+        (s.epochs, s.batch_size) != (shared.epochs, shared.batch_size) for s in settings
+    ):
+        raise ValueError("models trained together need one FitSettings each, with one schedule")
+    generators = [torch.Generator().manual_seed(s.seed) for s in settings]
+    results = [FitResult() for _ in settings]
+    label = shared.label if len(step) == 1 else f"{len(step)} models ({shared.label}, …)"
+    group = replace(shared, label=label)
+    for epoch in range(1, shared.epochs + 1):
+        train_terms, seconds = _stacked_epoch(step, train_x, generators, group, epoch)
+        test_terms = evaluate_stacked(
+            step, test_x, shared.eval_batch_size, [s.seed for s in settings]
         )
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, metrics, step.optimizer_state())
-    return result
+        for k, (one, result) in enumerate(zip(settings, results, strict=True)):
+            _check_finite(train_terms[k], one, epoch, "a step of this epoch")
+            metrics = _record_epoch(
+                result, one, epoch, train_terms[k], test_terms[k], seconds, len(train_x)
+            )
+            if on_epoch_end is not None:
+                on_epoch_end(k, epoch, metrics, step.optimizer_state(k))
+    return results
