@@ -9,7 +9,7 @@ from pathlib import Path
 from vaelab.core import params
 from vaelab.core.checkpoints import CheckpointError
 from vaelab.core.io import write_json
-from vaelab.core.names import Run, epoch_key
+from vaelab.core.names import Run, epoch_key, train_target
 from vaelab.evaluation.evaluate import evaluate_models
 
 
@@ -38,6 +38,7 @@ def main() -> int:
             args.kind,
             args.beta,
             [args.models / run.seed_folder for run in runs],
+            [f"dvc repro {train_target(args.beta, run)}" for run in runs],
             args.classifiers,
             args.data,
             model_p,

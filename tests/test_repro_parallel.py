@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from repo_copy import REPO, commit, copy_repository, run, stages_run
+from repo_copy import REPO, commit, copy_repository, env_for, run, stages_run
 
 from vaelab import repro
 from vaelab.core.names import Run, train_target
@@ -113,9 +114,15 @@ def test_bad_params_fail_before_any_stage_runs(tmp_path, capsys, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
 
 
-def test_stages_trained_together_make_a_lone_runs_bytes(tmp_path, mnist_root, monkeypatch):
-    repo = copy_repository(tmp_path, mnist_root, tiny_one_thread)
-    output = run(repo, sys.executable, "-m", "vaelab.repro", "--cores", "2")
+@pytest.fixture(scope="module")
+def tiny_repo(tmp_path_factory, mnist_root) -> tuple[Path, str]:
+    """A copy of the repository with the tiny setup, and what `make repro` printed in it."""
+    repo = copy_repository(tmp_path_factory.mktemp("tiny"), mnist_root, tiny_one_thread)
+    return repo, run(repo, sys.executable, "-m", "vaelab.repro", "--cores", "2")
+
+
+def test_stages_trained_together_make_a_lone_runs_bytes(tiny_repo, monkeypatch):
+    repo, output = tiny_repo
     targets = {train_target(b, Run(SETUP, SEED)) for b in (None, *BETAS)}
 
     listed = [
@@ -167,3 +174,28 @@ def _claims_rest_on_real_metrics(repo: Path) -> None:
                 key,
                 claim["note"],
             )
+
+
+def test_a_damaged_checkpoint_is_one_line_naming_it_and_its_stage(tiny_repo):
+    """A truncated checkpoint given to an evaluation stage: one line naming the file and the
+    `dvc repro` target that makes it again, and the stage writes nothing."""
+    repo, _ = tiny_repo
+    run_ = Run(SETUP, SEED)
+    checkpoint = repo / "models" / SETUP / "vae" / "beta_1" / run_.seed_folder / "epoch_001.pt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
+    runtime = repo / "runtime" / f"evaluate_vae@{SETUP}-1.json"
+    runtime.unlink(missing_ok=True)
+    done = subprocess.run(
+        ["dvc", "repro", "-s", "-f", f"evaluate_vae@{SETUP}-1"],
+        cwd=repo,
+        env=env_for(repo),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert str(checkpoint.relative_to(repo)) in errors[0]
+    assert f"dvc repro {train_target(1, run_)}" in errors[0]
+    out = repo / "metrics" / "runs" / SETUP / "eval" / "vae_beta_1"
+    assert not runtime.exists() and not any(out.glob("*")), sorted(out.glob("*"))

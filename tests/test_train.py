@@ -162,7 +162,9 @@ def test_a_model_trained_beside_others_has_the_bytes_it_has_alone(
     train_one(setup, betas[0], SEED, small_mnist_root, alone / "m", alone / "live")
     runs = [
         AutoencoderRun(beta, seed, tmp_path / f"s{seed}" / "m", tmp_path / f"s{seed}" / "live")
-        for beta, seed in zip((betas[1], betas[0], betas[2]), (SEED + 1, SEED, SEED + 2))
+        for beta, seed in zip(
+            (betas[1], betas[0], betas[2]), (SEED + 1, SEED, SEED + 2), strict=True
+        )
     ]
     runtimes = train_autoencoders(runs, setup, small_mnist_root)
     together = tmp_path / f"s{SEED}"

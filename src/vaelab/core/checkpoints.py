@@ -49,10 +49,19 @@ def _save_bytes(state: dict[str, Any], tmp: Path) -> None:
 
 
 def read_checkpoint(path: Path | str, rebuild_hint: str = "dvc repro") -> dict[str, Any]:
+    """The checkpoint's dict; a missing, truncated or foreign file is one CheckpointError that
+    names it and the command that makes it again."""
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path} not found; run `{rebuild_hint}` to make it")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises what its zip and pickle readers raise
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CheckpointError(
+            f"{path} is damaged or not a checkpoint ({reason}); run `{rebuild_hint}` to make "
+            f"it again"
+        ) from error
 
 
 def load_into(model: nn.Module, checkpoint: dict[str, Any], path: Path | str) -> nn.Module:

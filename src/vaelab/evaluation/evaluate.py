@@ -176,6 +176,7 @@ def evaluate_models(
     kind: str,
     beta: float | None,
     model_dirs: Sequence[Path],
+    rebuild: Sequence[str],
     models_root: Path,
     data_root: Path,
     model_p: params.ModelParams,
@@ -183,7 +184,8 @@ def evaluate_models(
     clf_p: params.ClassifierParams,
     eval_p: params.EvalParams,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per model dir (one seed each): metrics of every checkpoint in `train.checkpoints`,
+    """Per model dir (one seed each, made again by the command of the same index in
+    `rebuild`): metrics of every checkpoint in `train.checkpoints`,
     keyed `epoch_001` …; and apart from them the stage's runtime record, each model's
     seconds and the machine (which differ between machines; the metrics do not). The data
     and the classifiers' reference are loaded once: every draw comes from its own seeded
@@ -213,12 +215,12 @@ def evaluate_models(
         "environment": environment(device),
     }
     found = []
-    for model_dir in model_dirs:
+    for model_dir, command in zip(model_dirs, rebuild, strict=True):
         start = time.perf_counter()
         result = dict(header)
         for epoch in train_p.checkpoints:
             path = checkpoint_path(model_dir, epoch)
-            model = load_autoencoder(path, beta, model_p)
+            model = load_autoencoder(path, beta, model_p, command)
             generator = torch.Generator().manual_seed(eval_p.seed + epoch)
             result[epoch_key(epoch)] = evaluate_checkpoint(
                 model, beta, ref, likelihood, eval_p, generator
