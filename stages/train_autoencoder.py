@@ -15,7 +15,7 @@ from vaelab.core import params
 from vaelab.core.io import write_json
 from vaelab.core.runtime import DeviceError
 from vaelab.data.mnist import DataMissingError
-from vaelab.training.runs import AutoencoderRun, train_autoencoders
+from vaelab.training.runs import MODELS_IN_STEP, AutoencoderRun, train_autoencoders
 
 
 def stage_parser() -> argparse.ArgumentParser:
@@ -52,14 +52,22 @@ def stages_to_train(argv: list[str]) -> list[argparse.Namespace]:
     return stages
 
 
+def groups_to_step(stages: list[argparse.Namespace]) -> list[list[argparse.Namespace]]:
+    """The stages one StackedStep trains at a time: one kind each (an AE and a VAE step
+    differently), at most MODELS_IN_STEP models."""
+    groups = []
+    for kind in ("ae", "vae"):
+        of_kind = [s for s in stages if s.kind == kind]
+        groups += [of_kind[i : i + MODELS_IN_STEP] for i in range(0, len(of_kind), MODELS_IN_STEP)]
+    return groups
+
+
 def main() -> int:
     stages = stages_to_train(sys.argv[1:])
     try:
         setup = params.load_setup(stages[0].setup)
-        for kind in ("ae", "vae"):  # an AE and a VAE step differently: one group each
-            group = [s for s in stages if s.kind == kind]
-            if not group:
-                continue
+        for group in groups_to_step(stages):
+            kind = group[0].kind
             runs = [AutoencoderRun(s.beta, s.seed, s.out, s.live) for s in group]
             runtimes = train_autoencoders(runs, setup, stages[0].data)
             for stage, runtime in zip(group, runtimes, strict=True):

@@ -167,14 +167,19 @@ def test_machine_facts_go_to_the_runtime_page_not_the_readme(
     )
     _write(
         tmp_path / "runtime" / "train_vae@study-1-42.json",
-        {"train_seconds": 9.5, "images_per_s": 12345.6, "environment": machine},
+        {
+            "train_seconds": 9.5,
+            "images_per_s": 12345.6,
+            "models_in_step": 9,
+            "environment": machine,
+        },
     )
     out = _build(tmp_path, settings)
     readme, runtime = (out / "README.md").read_text(), (out / "runtime.md").read_text()
     assert "Some CPU 9000" not in readme and "Wall time" not in readme
     assert "`report/runtime.md`" in readme
-    assert "| evaluate_vae@study-1 | 4.25 | — | cpu | 2 |" in runtime
-    assert "| train_vae@study-1-42 | 9.5 | 12,346 | cpu | 2 |" in runtime
+    assert "| evaluate_vae@study-1 | 4.25 | — | — | cpu | 2 |" in runtime
+    assert "| train_vae@study-1-42 | 9.5 | 12,346 | 9 | cpu | 2 |" in runtime
     assert "Some CPU 9000" in runtime
     assert "Some CPU 9000" not in (out / "index.html").read_text()  # same bytes everywhere
 

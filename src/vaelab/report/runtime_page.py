@@ -26,7 +26,8 @@ def read_records(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def _seconds(record: Mapping[str, Any]) -> float | None:
-    """Training counts its optimiser steps; evaluation its shared loading and every model."""
+    """Training counts its optimiser steps (its share, when it stepped with other models);
+    evaluation its shared loading and every model."""
     if "train_seconds" in record:
         return record["train_seconds"]
     if "seconds_by_model" in record:
@@ -44,11 +45,13 @@ def _stage_times(records: Mapping[str, Mapping[str, Any]]) -> Table:
                 stage,
                 fmt(_seconds(record)),
                 f"{speed:,.0f}" if speed else "—",
+                str(record.get("models_in_step", "—")),
                 str(env.get("device", "—")),
                 str(env.get("threads", "—")),
             )
         )
-    return Table(("stage", "wall seconds", "images/s", "device", "threads"), tuple(rows))
+    header = ("stage", "wall seconds", "images/s", "models in step", "device", "threads")
+    return Table(header, tuple(rows))
 
 
 def _environment(records: Mapping[str, Mapping[str, Any]]) -> Table:
@@ -69,7 +72,9 @@ def runtime_blocks(records: Mapping[str, Mapping[str, Any]]) -> list[Block]:
         Heading(RUNTIME_TITLE),
         Paragraph(
             "Values that differ between machines, as each stage last ran here; training "
-            "stages count their optimiser steps, the others their whole run."
+            "stages count their optimiser steps, the others their whole run. A training "
+            "stage that `make repro` stepped together with others counts its share of their "
+            "seconds, and its images/s are all of theirs."
         ),
         Heading("Environment", 3),
         _environment(records),

@@ -1,1 +1,1 @@
-"""Training: the written-out step, the epoch loop, and one run of a model from params."""
+"""Training: the written-out stacked step, the epoch loops, and the runs of models from params."""
