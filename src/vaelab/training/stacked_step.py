@@ -9,10 +9,11 @@ K, and the overhead is shared. Why written out: an eager autograd step of this n
 
 A model's numbers must not depend on which models share its step (a DVC stage trains one
 model; `make repro` trains many together and commits each): every op acts on each model's
-slice alone, each model's parameters start at a multiple of `ALIGN` floats, so that Adam's
-vectorised loop splits every model's buffer the same way, and `tests/test_stacked_step.py`
-compares one model trained alone with the same model trained beside others, byte for byte.
-It also checks the gradients against autograd and the update against `torch.optim.Adam`.
+slice alone (batched matmuls, elementwise ops, sums one row at a time), and each model's copy
+of each tensor starts at a multiple of `ALIGN` floats, so that Adam's vectorised loop treats
+every model's numbers alike. `tests/test_train.py` compares a model trained alone with the
+same model trained beside others, byte for byte; `tests/test_stacked_step.py` checks the
+gradients against autograd and the update against `torch.optim.Adam`.
 
 The loss is the study's, per image and averaged over the batch: recon + β·KL, with
 KL = ½ Σ (μ² + eˢ − 1 − s) reading the encoder's s as log σ². The sampling rule reads s as
