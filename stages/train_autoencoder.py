@@ -2,8 +2,9 @@
 of one setup, trained with one seed, with epoch checkpoints.
 
 `--together FILE` trains several such stages in this one process, stacked (`make repro` does
-this: src/vaelab/repro.py): FILE holds a JSON list of their argument lists, each as its
-dvc.yaml command gives it. Each model's bytes are those it gets alone.
+this: src/vaelab/repro.py): FILE holds JSON {"stages": [argument lists, each as its dvc.yaml
+command gives it], "models_in_step": the most models to step at once}. Each model's bytes are
+those it gets alone.
 """
 
 import argparse
@@ -15,7 +16,7 @@ from vaelab.core import params
 from vaelab.core.io import write_json
 from vaelab.core.runtime import DeviceError
 from vaelab.data.mnist import DataMissingError
-from vaelab.training.runs import MODELS_IN_STEP, AutoencoderRun, train_autoencoders
+from vaelab.training.runs import AutoencoderRun, train_autoencoders
 
 
 def stage_parser() -> argparse.ArgumentParser:
@@ -40,33 +41,35 @@ def parse_stage(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Na
     return args
 
 
-def stages_to_train(argv: list[str]) -> list[argparse.Namespace]:
-    """One stage's arguments, or with `--together FILE` the stages FILE lists."""
+def stages_to_train(argv: list[str]) -> tuple[list[argparse.Namespace], int]:
+    """One stage's arguments, or with `--together FILE` the stages FILE lists; and the most
+    models to step at once."""
     if argv[:1] != ["--together"]:
-        return [parse_stage(stage_parser(), argv)]
+        return [parse_stage(stage_parser(), argv)], 1
     if len(argv) != 2:
-        sys.exit("usage: train_autoencoder.py --together FILE (a JSON list of argument lists)")
-    stages = [parse_stage(stage_parser(), list(a)) for a in json.loads(Path(argv[1]).read_text())]
+        sys.exit("usage: train_autoencoder.py --together FILE (see --help)")
+    job = json.loads(Path(argv[1]).read_text())
+    stages = [parse_stage(stage_parser(), list(a)) for a in job["stages"]]
     if not stages or len({(s.setup, s.data) for s in stages}) != 1:
         sys.exit(f"{argv[1]}: stages trained together need one setup and data folder")
-    return stages
+    return stages, int(job["models_in_step"])
 
 
-def groups_to_step(stages: list[argparse.Namespace]) -> list[list[argparse.Namespace]]:
+def groups_to_step(stages: list[argparse.Namespace], most: int) -> list[list[argparse.Namespace]]:
     """The stages one StackedStep trains at a time: one kind each (an AE and a VAE step
-    differently), at most MODELS_IN_STEP models."""
+    differently), at most `most` models."""
     groups = []
     for kind in ("ae", "vae"):
         of_kind = [s for s in stages if s.kind == kind]
-        groups += [of_kind[i : i + MODELS_IN_STEP] for i in range(0, len(of_kind), MODELS_IN_STEP)]
+        groups += [of_kind[i : i + most] for i in range(0, len(of_kind), most)]
     return groups
 
 
 def main() -> int:
-    stages = stages_to_train(sys.argv[1:])
+    stages, most = stages_to_train(sys.argv[1:])
     try:
         setup = params.load_setup(stages[0].setup)
-        for group in groups_to_step(stages):
+        for group in groups_to_step(stages, most):
             kind = group[0].kind
             runs = [AutoencoderRun(s.beta, s.seed, s.out, s.live) for s in group]
             runtimes = train_autoencoders(runs, setup, stages[0].data)

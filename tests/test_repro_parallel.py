@@ -76,7 +76,9 @@ def test_stages_trained_together_keep_their_own_commands(tmp_path):
     first, second = [*prefix, "--seed", "1"], [*prefix, "--seed", "2"]
     command = repro.together_command([first, second], tmp_path / "job.json")
     assert command == [*prefix, "--together", str(tmp_path / "job.json")]
-    assert json.loads((tmp_path / "job.json").read_text()) == [["--seed", "1"], ["--seed", "2"]]
+    job = json.loads((tmp_path / "job.json").read_text())
+    assert job["stages"] == [["--seed", "1"], ["--seed", "2"]]
+    assert job["models_in_step"] == repro.MODELS_IN_STEP
     with pytest.raises(ValueError, match="different commands"):
         repro.together_command([first, ["env", "A=2", *prefix[2:]]], tmp_path / "job.json")
 

@@ -31,6 +31,11 @@ from vaelab.core import params
 from vaelab.core.names import DOWNLOAD_TARGET, Run, train_target
 
 TRAIN_SCRIPT = "stages/train_autoencoder.py"  # what every training stage's command runs
+# Models one process steps at once. More share the per-op overhead better, but each
+# study-network model brings 1.7 MB of weights, gradients and Adam moments that every step
+# reads, and two processes of ~10 fill a 32 MB L3 cache (docs/speed.md). It changes speed,
+# never bytes, so it lives here rather than in params.yaml or the stages' dependencies.
+MODELS_IN_STEP = 10
 
 
 @dataclass(frozen=True)
@@ -98,8 +103,8 @@ def commands_to_run(cwd: Path, targets: Iterable[str]) -> dict[str, list[str]]:
 
 def together_command(commands: Sequence[list[str]], job_file: Path) -> list[str]:
     """One process that trains the stages of `commands` together: their common prefix (the
-    pinned kernel variables and the script) with `--together`, and their arguments in
-    `job_file`."""
+    pinned kernel variables and the script) with `--together`, and their arguments (and
+    MODELS_IN_STEP) in `job_file`."""
     prefixes, arguments = set(), []
     for command in commands:
         at = command.index(TRAIN_SCRIPT) + 1
@@ -109,7 +114,7 @@ def together_command(commands: Sequence[list[str]], job_file: Path) -> list[str]
         raise ValueError(
             f"training stages with different commands cannot share a process: {prefixes}"
         )
-    job_file.write_text(json.dumps(arguments, indent=1))
+    job_file.write_text(json.dumps({"stages": arguments, "models_in_step": MODELS_IN_STEP}))
     return [*prefixes.pop(), "--together", str(job_file)]
 
 

@@ -1,10 +1,11 @@
 """What the pipeline costs as DVC runs it, measured in a throwaway clone of this repository.
 
 A clone (HEAD, empty DVC cache, the same venv) runs the full pipeline as `make repro` runs it
-(`vaelab.repro`: one-thread training stages side by side), a no-op `dvc repro` and `make
-repro`, the addition of one β, and a 4-point β training sweep through `dvc queue` with one
-and with two workers. `measure_increments` times the no-ops and the β alone, in minutes.
-"""
+(`vaelab.repro`: each setup's training stages stepped together, one-thread setups in one
+process per core), whose wall time `vaelab.bench.split` splits into its parts; then a no-op
+`dvc repro` and `make repro`, the addition of one β, and a 4-point β training sweep through
+`dvc queue` with one and with two workers. `measure_increments` times the no-ops and the β
+alone, in minutes."""
 
 from __future__ import annotations
 
@@ -21,13 +22,10 @@ from typing import Any
 
 import yaml
 
-from vaelab.core.names import (
-    Run,
-    eval_target,
-    train_target,
-)
+from vaelab.bench.split import RUNNING_STAGE, split, stage_walls
+from vaelab.core.names import Run, eval_target, train_target
 from vaelab.report.runtime_page import read_records
-from vaelab.repro import RUNNING_STAGE
+from vaelab.repro import training_batches
 
 GIT_USER = ["-c", "user.name=vaelab-bench", "-c", "user.email=bench@localhost"]
 
@@ -61,6 +59,27 @@ class Clone:
         stages = tuple(m.group(2) for m in RUNNING_STAGE.finditer(stdout))
         return Done(time.perf_counter() - start, stages)
 
+    def run_logged(self, *args: str) -> tuple[Done, list[tuple[float, str]]]:
+        """`run`, keeping each line of output (stderr too) with its seconds since the start.
+        Python children write unbuffered, so a line's time is when it was written."""
+        env = {**self.env, "PYTHONUNBUFFERED": "1"}
+        start = time.perf_counter()
+        with subprocess.Popen(
+            args,
+            cwd=self.path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ) as process:
+            lines = [(time.perf_counter() - start, line.rstrip("\n")) for line in process.stdout]
+        seconds = time.perf_counter() - start
+        if process.returncode != 0:
+            tail = "\n".join(line for _, line in lines[-40:])
+            raise RuntimeError(f"{' '.join(args)} failed:\n{tail}")
+        stages = tuple(m.group(2) for _, line in lines if (m := RUNNING_STAGE.match(line)))
+        return Done(seconds, stages), lines
+
     def set_params(self, **changes: Any) -> None:
         """Set dotted keys in the clone's params.yaml (comments are lost: the clone is ours)."""
         path = self.path / "params.yaml"
@@ -85,17 +104,6 @@ class Study:
         seeds = raw["train"]["seeds"]
         runs = tuple(Run(setup, seed) for setup in raw["setups"] for seed in seeds)
         return cls(runs, raw["vae"]["betas"], raw["classifier"]["seeds"])
-
-
-def _stage_seconds(records: dict[str, dict[str, Any]], prefix: str, key: str) -> float:
-    """The sum of `key` over the runtime records of the stages named `prefix…`."""
-    return sum(r[key] for stage, r in records.items() if stage.startswith(prefix))
-
-
-def _evaluate_seconds(records: dict[str, dict[str, Any]]) -> float:
-    """Every evaluate stage's shared loading and each of its models' own seconds."""
-    found = [r for stage, r in records.items() if stage.startswith("evaluate_")]
-    return sum(r["shared_seconds"] + sum(r["seconds_by_model"].values()) for r in found)
 
 
 def _sweep(clone: Clone, study: Study, new_betas: list[float], workers: int) -> float:
@@ -176,17 +184,21 @@ def measure_increments(repo: Path) -> dict[str, Any]:
 
 
 def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, Any]:
-    """Every pipeline row of the benchmark; minutes, since it runs the whole study."""
+    """Every pipeline row of the benchmark; an hour, since it runs the whole study, then the
+    sweeps. The full run's wall time is split by `vaelab.bench.split`."""
+    cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory(prefix="vaelab-bench-") as folder:
         clone = Clone(repo, Path(folder))
         study = Study.read(clone.path / "params.yaml")
-        full = clone.run(sys.executable, "-m", "vaelab.repro")
-        records = read_records(clone.path / "runtime")
-        training = _stage_seconds(records, "train_", "train_seconds")
+        full, log = clone.run_logged(sys.executable, "-m", "vaelab.repro", "--cores", str(cores))
+        parts = split(
+            full.seconds,
+            read_records(clone.path / "runtime"),
+            stage_walls(log, full.seconds),
+            training_batches(cores, clone.path / "params.yaml"),
+        )
         idle = noop(clone)
         clone.run("git", *GIT_USER, "commit", "-qam", "bench: the full run")
-        figures_seconds = _stage_seconds(records, "figures@", "seconds")
-        evaluate_seconds = _evaluate_seconds(records)
 
         added = add_beta(clone, study)
 
@@ -200,10 +212,7 @@ def measure(repo: Path, sweep_workers: tuple[int, int] = (1, 2)) -> dict[str, An
     return {
         "full_repro_seconds": full.seconds,
         "full_repro_stages": len(full.stages),
-        "training_step_seconds": training,
-        "outside_training_share": 1 - training / full.seconds,
-        "evaluate_seconds": evaluate_seconds,
-        "figures_seconds": figures_seconds,
+        **parts,
         **idle,
         **added,
         f"sweep_4_j{one}_seconds": sweeps[one],

@@ -1,10 +1,14 @@
-"""`make bench`: how fast the study runs, as ratios measured in one process on this machine.
+"""`make bench`: how fast the study trains and what the pipeline costs, on this machine,
+under the kernels every stage runs with (dvc.yaml's `pinned`).
 
-Training throughput of our loop against the PyTorch-examples DataLoader loop, the fraction of
-the machine's own matmul peak that training reaches, IWAE throughput, push and pull of
-the pipeline's cache through a local S3 store (unless `--skip-remote`), what the DVC pipeline
-costs end to end (unless `--skip-pipeline`), and the explorer page's size, first paint and
-decode time in headless Chromium. Writes `metrics/bench.json`.
+In one run: the float32 matmul peak (whole machine and one core) before and after the
+training rows; the study network over the whole machine, plain eager against today's path
+(one model per process) and the new one (make repro's models stacked per process), machine
+rate against machine rate, and each one's share of the peak with FLOPs counted per layer;
+the wide setup's loop against the DataLoader loop; IWAE throughput; push and pull through a
+local S3 store (unless `--skip-remote`); the full pipeline's wall time from an empty cache,
+split into its parts, and the DVC increments (unless `--skip-pipeline`); the explorer page
+in headless Chromium. Writes `metrics/bench.json`.
 """
 
 from __future__ import annotations
@@ -16,135 +20,74 @@ from typing import Any
 
 import torch
 
-from vaelab.bench import explorer, pipeline, remote, small_batch
-from vaelab.bench.training import (
-    check_raw_data,
-    fit_epochs,
-    iwae_samples_per_s,
-    median_rate,
-    naive_epoch,
-    naive_loader,
-    peak_matmul_flops,
-)
-from vaelab.core import objectives, params
+from vaelab.bench import explorer, peak, pipeline, remote, study, wide
+from vaelab.bench.flops import setup_flops_per_image
+from vaelab.bench.pinned import KernelMismatchError, check_kernels, pinned_variables
+from vaelab.bench.table import table
+from vaelab.core import params
 from vaelab.core.io import write_json
-from vaelab.core.models import build_autoencoder, forward_flops_per_image
-from vaelab.core.runtime import environment, resolve_device, seed_everything, set_threads
-from vaelab.data.mnist import load_mnist
+from vaelab.core.runtime import environment, kernels
+from vaelab.data.files import raw_dir
 
 REPO = Path(__file__).resolve().parents[3]
-BETA = 1.0  # the study's VAE
+# Steps per timed window: one epoch of each setup (60 000 images at batch 16 and at 256),
+# or a short window with --quick (a smoke test, not a measurement).
+STEPS = {"study": 3750, "wide": 235}
+QUICK_STEPS = {"study": 250, "wide": 20}
 
 
-WIDE = "wide"  # the setup whose large batches the DataLoader comparison uses
-
-
-def training_rows(data_root: Path, epochs: int) -> dict[str, Any]:
-    """Our loop vs the naive loop on the wide setup's VAE and batch, and the peak they share."""
-    eval_p = params.load("eval")
-    setup = params.load_setup(WIDE)
-    model_p, train_p = setup.model, setup.train
-    set_threads(train_p.threads)
-    device = resolve_device(train_p.device)
-    likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
-    train, test = load_mnist(data_root)
-    train_x, test_x = train.flat_float().to(device), test.flat_float().to(device)
-
-    def new_model():
-        seed_everything(train_p.seeds[0])
-        model = build_autoencoder(
-            "vae", model_p.hidden, model_p.latent_dim, model_p.init, model_p.sampling
+def check_raw_data(root: Path) -> None:
+    """Raise FileNotFoundError with the fix when the pipeline's MNIST is not there yet."""
+    folder = raw_dir(root)
+    if not folder.is_dir() or len(list(folder.glob("*-ubyte"))) < 4:
+        raise FileNotFoundError(
+            f"{folder}: MNIST not found; run `make repro` first (or `dvc repro download`)"
         )
-        return model.to(device)
 
-    peak = peak_matmul_flops(device=str(device))
-    ours = fit_epochs(
-        new_model(), train_x, train_p.batch_size, train_p.lr, BETA, likelihood, epochs
-    )
-    naive_model = new_model()
-    naive = naive_epoch(
-        naive_model,
-        naive_loader(str(data_root), train_p.batch_size),
-        torch.optim.Adam(naive_model.parameters(), lr=train_p.lr),
-        BETA,
-        likelihood,
-    )
-    ours_rate = median_rate(ours[1:] or ours)  # the first epoch warms up the allocator
-    flops_per_image = 3 * forward_flops_per_image(naive_model)  # forward + backward
-    return {
-        "environment": environment(device),  # threads included
-        "peak_matmul_gflops": peak / 1e9,
-        "train_flops_per_image": flops_per_image,
-        "ours_images_per_s": ours_rate,
-        "naive_images_per_s": naive.images_per_s,
-        "speedup_vs_naive": ours_rate / naive.images_per_s,
-        "ours_epoch1_loss": ours[0].mean_loss,
-        "naive_epoch1_loss": naive.mean_loss,
-        "fraction_of_peak": flops_per_image * ours_rate / peak,
-        "vae_epoch_seconds": len(train_x) / ours_rate,
-        "iwae_k": eval_p.iwae_k,
-        "iwae_samples_per_s": iwae_samples_per_s(
-            naive_model.eval(), test_x, likelihood, eval_p.iwae_k, eval_p.batch_size
-        ),
+
+def peak_shares(result: dict[str, Any]) -> dict[str, Any]:
+    """FLOPs per image (per layer) and each training row's share of the machine's peak."""
+    rows = {"study": [f"study_{path}" for path in study.PATHS], "wide": ["wide_ours"]}
+    found: dict[str, Any] = {}
+    for setup, names in rows.items():
+        flops = setup_flops_per_image(params.load_setup(setup))
+        found[f"{setup}_flops_per_image"] = flops
+        for name in names:
+            if (rate := result.get(f"{name}_images_per_s")) is not None:
+                low, high = peak.shares(flops, rate, result)
+                found[f"{name}_share_low"], found[f"{name}_share_high"] = low, high
+    return found
+
+
+def training_rows(data: Path, steps: dict[str, int], windows: int) -> dict[str, Any]:
+    """The peak, the study network over the whole machine, the wide setup, the peak again."""
+    pinned = pinned_variables()
+    check_kernels(kernels(), pinned, "make bench")
+    result: dict[str, Any] = {
+        "environment": environment(torch.device("cpu")),
+        "kernels": kernels(),
+        "pinned": pinned,
+        "windows": windows,
+        "steps_per_window": steps,
     }
-
-
-ROWS = (
-    ("peak float32 matmul (GFLOP/s)", "peak_matmul_gflops", "{:.1f}"),
-    *small_batch.ROWS,
-    ("wide setup: training, our loop (img/s)", "ours_images_per_s", "{:.0f}"),
-    ("training, DataLoader loop (img/s)", "naive_images_per_s", "{:.0f}"),
-    ("  speedup (target ≥ 2.0×)", "speedup_vs_naive", "{:.2f}×"),
-    ("  epoch-1 loss, ours / naive", ("ours_epoch1_loss", "naive_epoch1_loss"), "{:.2f} / {:.2f}"),
-    ("fraction of matmul peak (target ≥ 55 %)", "fraction_of_peak", "{:.1%}"),
-    ("one VAE epoch (s)", "vae_epoch_seconds", "{:.2f}"),
-    ("IWAE importance samples/s", "iwae_samples_per_s", "{:.0f}"),
-    ("full make repro, empty cache (s)", "full_repro_seconds", "{:.1f}"),
-    ("  of which training steps (s)", "training_step_seconds", "{:.1f}"),
-    ("  share outside training (target ≤ 15 %)", "outside_training_share", "{:.1%}"),
-    ("  evaluate stages, all models (s)", "evaluate_seconds", "{:.1f}"),
-    ("  figures stage (s)", "figures_seconds", "{:.1f}"),
-    ("no-op dvc repro, median of 3 (s, target ≤ 3)", "noop_repro_seconds", "{:.2f}"),
-    ("  no-op make repro, median of 3 (s)", "noop_make_repro_seconds", "{:.2f}"),
-    ("  stages DVC checks", "noop_stages", "{}"),
-    ("add one β: dvc repro (s)", "add_beta_seconds", "{:.1f}"),
-    ("  its train + evaluate alone (s)", "one_model_seconds", "{:.1f}"),
-    ("  ratio (target ≤ 1.3)", "add_beta_ratio", "{:.2f}"),
-    ("4-point β training sweep, dvc queue -j 1 (s)", "sweep_4_j1_seconds", "{:.1f}"),
-    ("4-point β training sweep, dvc queue -j 2 (s)", "sweep_4_j2_seconds", "{:.1f}"),
-    ("  speedup", "sweep_speedup", "{:.2f}×"),
-    ("peak RSS of any process (MB, target ≤ 2048)", "peak_rss_mb", "{:.0f}"),
-    *remote.ROWS,
-    ("explorer page (MB, target ≤ 3)", "explorer_page_mb", "{:.2f}"),
-    ("  models it offers", "explorer_models", "{}"),
-    ("  first paint (ms, target ≤ 1000)", "explorer_first_paint_ms", "{:.0f}"),
-    ("  one decode, pointer→pixels (ms, target ≤ 5)", "explorer_decode_ms_median", "{:.2f}"),
-    ("  slowest of the decodes (ms)", "explorer_decode_ms_max", "{:.2f}"),
-)
-
-
-def table(result: dict[str, Any]) -> str:
-    """The rows that were measured, one per line."""
-    lines = []
-    for label, keys, fmt in ROWS:
-        keys = keys if isinstance(keys, tuple) else (keys,)
-        if all(result.get(k) is not None for k in keys):
-            lines.append(f"{label:<46} {fmt.format(*(result[k] for k in keys))}")
-    env = result["environment"]
-    lines.append(
-        f"(torch {env['torch']}, {env['device']} {env['device_name']}, {env['threads']} threads, "
-        f"{env['cpu_count']} cores)"
-    )
-    return "\n".join(lines)
+    result |= peak.measure("before")
+    result |= study.measure(data, pinned, peak.cores(), steps["study"], windows)
+    result |= wide.measure(data, steps["wide"], windows)
+    result |= peak.measure("after")
+    result |= peak.summary(result)
+    return result | peak_shares(result)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("data/raw"), help="root of MNIST/raw")
     parser.add_argument("--out", type=Path, default=Path("metrics/bench.json"))
-    parser.add_argument("--epochs", type=int, default=3, help="epochs of our loop to time")
+    parser.add_argument("--windows", type=int, default=3, help="timed windows per loop (≥ 3)")
     parser.add_argument(
-        "--skip-pipeline", action="store_true", help="skip the DVC rows (they take minutes)"
+        "--quick", action="store_true", help="short windows: a smoke test, not a measurement"
+    )
+    parser.add_argument(
+        "--skip-pipeline", action="store_true", help="skip the DVC rows (they take an hour)"
     )
     parser.add_argument(
         "--increments",
@@ -159,11 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         "--explorer", type=Path, default=Path("report/explorer.html"), help="the page to time"
     )
     args = parser.parse_args(argv)
+    if args.windows < 3:
+        parser.error("--windows: time at least 3 windows, so that their median means something")
     try:
-        check_raw_data(str(args.data))
-        result = training_rows(args.data, args.epochs)
-        result |= small_batch.measure(args.data)
-    except (FileNotFoundError, params.ParamsError) as error:
+        check_raw_data(args.data)
+        steps = QUICK_STEPS if args.quick else STEPS
+        result = training_rows(args.data, steps, args.windows) | {"quick": args.quick}
+    except (FileNotFoundError, params.ParamsError, KernelMismatchError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.explorer.is_file():

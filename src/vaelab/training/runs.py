@@ -31,11 +31,6 @@ from vaelab.data.mnist import load_mnist
 from vaelab.training.stacked_step import AdamSettings, StackedStep
 from vaelab.training.train import SPEED, FitSettings, fit, fit_stacked
 
-# Models stepped together in one process. More share the per-op overhead better, but each
-# study-network model brings 1.7 MB of weights, gradients and Adam moments that every step
-# reads: past ~10 per process, two processes spill a 32 MB L3 cache (docs/speed.md).
-MODELS_IN_STEP = 10
-
 
 def _prepare(seed: int, train_p: params.TrainParams) -> torch.device:
     seed_everything(seed)
