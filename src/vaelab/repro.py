@@ -85,17 +85,17 @@ def stale_stages(cwd: Path) -> set[str]:
 
 def commands_to_run(cwd: Path, targets: Iterable[str]) -> dict[str, list[str]]:
     """Each target's command as DVC resolves it from dvc.yaml, for the targets whose outputs
-    DVC's run cache cannot restore (those are left to `dvc repro`, which restores them)."""
+    DVC's cache cannot restore. The others it restores now, as `dvc repro` would (the final
+    `dvc repro` then only records them in dvc.lock)."""
     from dvc.repo import Repo
     from dvc.stage.cache import RunCacheNotFoundError
 
     commands = {}
-    with Repo(str(cwd)) as repo:
+    with Repo(str(cwd)) as repo, repo.lock:  # a restore writes the workspace
         for target in targets:
             (stage,) = repo.stage.collect(target)
-            stage.save_deps()
-            try:
-                repo.stage_cache.restore(stage, dry=True)
+            try:  # what `dvc repro` tries before it runs a stage's command
+                repo.stage_cache.restore(stage)
             except RunCacheNotFoundError:
                 commands[target] = shlex.split(stage.cmd)
     return commands
