@@ -55,28 +55,17 @@ def stages_to_train(argv: list[str]) -> tuple[list[argparse.Namespace], int]:
     return stages, int(job["models_in_step"])
 
 
-def groups_to_step(stages: list[argparse.Namespace], most: int) -> list[list[argparse.Namespace]]:
-    """The stages one StackedStep trains at a time: one kind each (an AE and a VAE step
-    differently), at most `most` models."""
-    groups = []
-    for kind in ("ae", "vae"):
-        of_kind = [s for s in stages if s.kind == kind]
-        groups += [of_kind[i : i + most] for i in range(0, len(of_kind), most)]
-    return groups
-
-
 def main() -> int:
     stages, most = stages_to_train(sys.argv[1:])
     try:
         setup = params.load_setup(stages[0].setup)
-        for group in groups_to_step(stages, most):
-            kind = group[0].kind
+        for group in (stages[i : i + most] for i in range(0, len(stages), most)):
             runs = [AutoencoderRun(s.beta, s.seed, s.out, s.live) for s in group]
             runtimes = train_autoencoders(runs, setup, stages[0].data)
             for stage, runtime in zip(group, runtimes, strict=True):
                 write_json(stage.runtime, runtime)
             print(
-                f"{kind}: {len(group)} model(s) at {runtime['images_per_s']:.0f} img/s in all, "
+                f"{len(group)} model(s) at {runtime['images_per_s']:.0f} img/s in all, "
                 f"over {runtime['train_seconds'] * len(group):.1f} s of training steps"
             )
     except (params.ParamsError, DeviceError, DataMissingError) as error:

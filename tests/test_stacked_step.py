@@ -48,11 +48,13 @@ def test_gradients_equal_autograd(kind, beta, likelihood_name, sampling):
     betas = [None] * 3 if kind == "ae" else [beta, 2 * beta + 1, 0.5]
     likelihood = objectives.Likelihood(likelihood_name, 0.5)
     x = torch.rand(3, 16, 784, dtype=torch.float64)
-    eps = torch.randn(3, 16, 2, dtype=torch.float64) if kind == "vae" else None
+    eps = torch.randn(3, 16, 2, dtype=torch.float64)
+    if kind == "ae":
+        eps.zero_()
     step = StackedStep(models, betas, likelihood, AdamSettings(1e-3, 1e-7))
     terms = step.gradients(x, eps)
     for k, model in enumerate(models):
-        e = None if eps is None else eps[k]
+        e = None if kind == "ae" else eps[k]
         loss = autograd_loss(model, x[k], e, betas[k], likelihood)
         loss.backward()
         expected = torch.cat([p.grad.reshape(-1) for p in model.parameters()])
@@ -92,19 +94,36 @@ def test_adam_update_is_torch_adam_fused():
     assert state["exp_avg"].shape == initial[1].shape and float(state["step"]) == 3
 
 
-def test_models_of_another_shape_or_kind_cannot_share_a_step():
+def test_an_ae_beside_vaes_gets_the_autoencoders_gradient():
+    """An AE steps as a VAE with ε = 0 and β = 0: its gradient is the AE objective's, and its
+    s-head (which its loss does not read) gets exactly zero."""
+    (ae,) = _models("ae", "log_var", 1)
+    vaes = _models("vae", "log_sigma", 2, seed=1)
+    likelihood = objectives.Likelihood("gaussian", 0.5)
+    step = StackedStep(
+        [vaes[0], ae, vaes[1]], [1.0, None, 5.0], likelihood, AdamSettings(1e-3, 1e-7)
+    )
+    x = torch.rand(3, 16, 784, dtype=torch.float64)
+    eps = torch.randn(3, 16, 2, dtype=torch.float64)
+    eps[1] = 0
+    terms = step.gradients(x, eps)
+    loss = autograd_loss(ae, x[1], None, None, likelihood)
+    loss.backward()
+    expected = torch.cat([p.grad.reshape(-1) for p in ae.parameters()])
+    assert float(terms["loss"][1]) == float(terms["recon"][1]) == pytest.approx(loss.item())
+    torch.testing.assert_close(_stacked_rows(step, 1, step.grad), expected, rtol=1e-9, atol=1e-12)
+    head = ae.encoder.net[-1]
+    assert not head.weight.grad[2:].any() and step.term_names(1) == ("loss", "recon")
+
+
+def test_models_of_another_shape_or_a_wrong_beta_cannot_share_a_step():
     likelihood = objectives.Likelihood("gaussian", 0.5)
     adam = AdamSettings(1e-3, 1e-7)
     other = build_autoencoder("vae", [32, 8], 2, "torch", "log_var")
     with pytest.raises(ValueError, match="same shape"):
         StackedStep([*_models("vae", "log_var", 1), other.double()], [1.0, 1.0], likelihood, adam)
-    with pytest.raises(ValueError, match="stochastic"):
-        StackedStep(
-            [*_models("vae", "log_var", 1), *_models("ae", "log_var", 1)],
-            [1.0, None],
-            likelihood,
-            adam,
-        )
+    with pytest.raises(ValueError, match="β None for each AE"):
+        StackedStep(_models("ae", "log_var", 1), [1.0], likelihood, adam)
 
 
 def test_sampling_rules_differ_only_in_sigma():

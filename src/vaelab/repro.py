@@ -33,9 +33,10 @@ from vaelab.core.names import DOWNLOAD_TARGET, Run, train_target
 TRAIN_SCRIPT = "stages/train_autoencoder.py"  # what every training stage's command runs
 # Models one process steps at once. More share the per-op overhead better, but each
 # study-network model brings 1.7 MB of weights, gradients and Adam moments that every step
-# reads, and two processes of ~10 fill a 32 MB L3 cache (docs/speed.md). It changes speed,
-# never bytes, so it lives here rather than in params.yaml or the stages' dependencies.
-MODELS_IN_STEP = 10
+# reads and writes, and past ~6 per process two processes spill the cache they share
+# (docs/speed.md). It changes speed, never bytes, so it lives here rather than in
+# params.yaml or the stages' dependencies.
+MODELS_IN_STEP = 6
 
 
 @dataclass(frozen=True)

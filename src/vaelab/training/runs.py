@@ -116,7 +116,7 @@ def _epoch_hook(run: AutoencoderRun, setup: params.Setup, model, live, staging, 
 def train_autoencoders(
     runs: Sequence[AutoencoderRun], setup: params.Setup, data_root: Path
 ) -> list[dict[str, Any]]:
-    """Train `runs` (all AEs or all VAEs of `setup`) together, each as it would train alone
+    """Train `runs` (AEs and VAEs of `setup`) together, each as it would train alone
     (`vaelab.training.stacked_step`); checkpoint each at `train.checkpoints`; return each
     run's runtime record."""
     model_p, train_p = setup.model, setup.train

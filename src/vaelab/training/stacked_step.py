@@ -86,8 +86,9 @@ def _same(models: Sequence[AE], attribute: str):
 
 
 class StackedStep:
-    """Trains copies of `models`' parameters, model k with `betas[k]` (None for the AE);
-    `write_to(k, model)` copies model k's back. All models share one shape and kind."""
+    """Trains copies of `models`' parameters, model k with `betas[k]` (None for an AE);
+    `write_to(k, model)` copies model k's back. All models share one shape; AEs and VAEs
+    may mix."""
 
     def __init__(
         self,
@@ -99,8 +100,11 @@ class StackedStep:
         if not models or len(models) != len(betas):
             raise ValueError("give one β (None for an AE) per model, and at least one model")
         self.latent_dim = _same(models, "latent_dim")
-        self.stochastic = _same(models, "stochastic")
-        self.log_sigma = _same(models, "sampling") == "log_sigma"
+        # AEs step as VAEs with ε = 0 and β = 0 (z = μ; their s-head gets no gradient), so
+        # that an AE can share a step with VAEs and take the same path alone.
+        self.stochastic = [m.stochastic for m in models]
+        vaes = [m for m in models if m.stochastic]
+        self.log_sigma = bool(vaes) and _same(vaes, "sampling") == "log_sigma"
         self.likelihood = likelihood
         self.adam = adam
         first = models[0]
@@ -115,7 +119,10 @@ class StackedStep:
         self.m = torch.zeros_like(self.theta)
         self.v = torch.zeros_like(self.theta)
         self.step_count = torch.zeros((), dtype=torch.float32, device=self.theta.device)
+        if any((b is None) == m.stochastic for b, m in zip(betas, models, strict=True)):
+            raise ValueError("give β None for each AE and a number for each VAE")
         self.beta = self.theta.new_tensor([0.0 if b is None else float(b) for b in betas])
+        self.noisy = self.theta.new_tensor(self.stochastic).view(-1, 1, 1)  # 1 VAE, 0 AE
         self.layers: list[_Layer] = []
         at = 0
         for linear in linears:
@@ -138,6 +145,10 @@ class StackedStep:
 
     def __len__(self) -> int:
         return self.count
+
+    def term_names(self, k: int) -> tuple[str, ...]:
+        """What model k's objective has: an AE has no KL term."""
+        return ("loss", "recon", "kl") if self.stochastic[k] else ("loss", "recon")
 
     # -- forward ------------------------------------------------------------------------
 
@@ -168,17 +179,13 @@ class StackedStep:
         return recon, diff.mul_(slope).div_(variance * n)
 
     def loss_terms(
-        self, x: torch.Tensor, eps: torch.Tensor | None
+        self, x: torch.Tensor, eps: torch.Tensor
     ) -> tuple[dict[str, torch.Tensor], tuple]:
         """Each model's batch means (K,) and what the backward pass needs. x (K, B, 784),
-        eps (K, B, D) or None for AEs."""
+        eps (K, B, D), zero for AEs. An AE's KL is computed but is no term of its loss."""
         inputs_e, head = self._forward(self.encoder, x)
         d = self.latent_dim
         mu, s_raw = head[..., :d], head[..., d:]
-        if not self.stochastic:
-            inputs_d, logits = self._forward(self.decoder, mu)
-            recon, g_logits = self._recon(logits, x)
-            return {"loss": recon, "recon": recon}, (inputs_e, inputs_d, g_logits, None)
         s = s_raw.clamp(*LOGVAR_RANGE)
         exp_s = s.exp()
         std = exp_s if self.log_sigma else exp_s.sqrt()
@@ -217,6 +224,7 @@ class StackedStep:
         g_s = torch.addcmul((g_z * eps).mul_(dstd_ds), exp_s - 1.0, 0.5 * k)
         low, high = LOGVAR_RANGE
         g_s.mul_((s_raw >= low) & (s_raw <= high))  # clamp passes gradient only inside
+        g_s.mul_(self.noisy)  # an AE's s does not enter its loss
         return torch.cat([g_mu, g_s], dim=2)
 
     def _adam(self) -> None:
@@ -239,7 +247,7 @@ class StackedStep:
             maximize=False,
         )
 
-    def gradients(self, x: torch.Tensor, eps: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def gradients(self, x: torch.Tensor, eps: torch.Tensor) -> dict[str, torch.Tensor]:
         """Forward and backward: fills `self.grad`; returns each model's batch terms (K,)."""
         terms, (inputs_e, inputs_d, g_logits, saved) = self.loss_terms(x, eps)
         g_z = self._backward(self.decoder, inputs_d, g_logits, need_input=True)
@@ -247,8 +255,9 @@ class StackedStep:
         self._backward(self.encoder, inputs_e, g_head, need_input=False)
         return terms
 
-    def step(self, x: torch.Tensor, eps: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """One Adam step of every model on its batch x[k] (eps[k]: its N(0, I) draws)."""
+    def step(self, x: torch.Tensor, eps: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One Adam step of every model on its batch x[k] (eps[k]: its N(0, I) draws; zero
+        for an AE)."""
         terms = self.gradients(x, eps)
         self._adam()
         return terms

@@ -180,11 +180,14 @@ def _progress(settings: FitSettings, epoch: int, total: int) -> tqdm:
 
 def _stacked_noise(
     step: StackedStep, n: int, generators: Sequence[torch.Generator], device: torch.device
-) -> torch.Tensor | None:
-    """Each model's n draws of ε ~ N(0, I) from its own generator, (K, n, D); None for AEs."""
-    if not step.stochastic:
-        return None
-    draws = [torch.randn((n, step.latent_dim), generator=g) for g in generators]
+) -> torch.Tensor:
+    """Each VAE's n draws of ε ~ N(0, I) from its own generator, and zeros for each AE (whose
+    generator draws only its order): (K, n, D)."""
+    shape = (n, step.latent_dim)
+    draws = [
+        torch.randn(shape, generator=g) if noisy else torch.zeros(shape)
+        for g, noisy in zip(generators, step.stochastic, strict=True)
+    ]
     return torch.stack(draws).to(device)
 
 
@@ -207,14 +210,20 @@ def _stacked_epoch(
         last = min(first + settings.batch_size, n)
         rows = orders[:, first:last].reshape(-1)
         x = train_x.index_select(0, rows).view(len(step), last - first, -1)
-        terms = step.step(x, None if noise is None else noise[:, first:last])
+        terms = step.step(x, noise[:, first:last])
         stacked = torch.stack(tuple(terms.values()), dim=1) * (last - first)
         sums, keys = (stacked, tuple(terms)) if sums is None else (sums.add_(stacked), keys)
         if first % (100 * settings.batch_size) == 0:
             progress.update(min(100 * settings.batch_size, n - first) * len(step))
     seconds = time.perf_counter() - start
     progress.close()
-    return [dict(zip(keys, (t / n for t in row), strict=True)) for row in sums.tolist()], seconds
+    return _per_model(step, keys, [[t / n for t in row] for row in sums.tolist()]), seconds
+
+
+def _per_model(step: StackedStep, keys, rows: list[list[float]]) -> list[dict[str, float]]:
+    """Each model's terms by name, without those its objective does not have."""
+    found = [dict(zip(keys, row, strict=True)) for row in rows]
+    return [{n: terms[n] for n in step.term_names(k)} for k, terms in enumerate(found)]
 
 
 @torch.no_grad()
@@ -231,7 +240,7 @@ def evaluate_stacked(
         terms = step.loss_terms(xb.expand(len(step), -1, -1), eps)[0]
         stacked = torch.stack(tuple(terms.values()), dim=1).double() * len(xb)
         sums = stacked if sums is None else sums + stacked
-    return [dict(zip(terms, (t / len(x) for t in row), strict=True)) for row in sums.tolist()]
+    return _per_model(step, tuple(terms), [[t / len(x) for t in row] for row in sums.tolist()])
 
 
 def fit_stacked(
