@@ -2,8 +2,8 @@
 of one setup, trained with one seed, with epoch checkpoints.
 
 `--together FILE` trains several such stages in this one process, stacked (`make repro` does
-this: src/vaelab/repro.py): FILE holds JSON {"stages": [argument lists, each as its dvc.yaml
-command gives it], "models_in_step": the most models to step at once}. Each model's bytes are
+this: src/vaelab/repro.py): FILE holds JSON {"steps": [[argument lists, each as its dvc.yaml
+command gives it], …]}, each inner list the stages that step at once. Each model's bytes are
 those it gets alone.
 """
 
@@ -41,27 +41,28 @@ def parse_stage(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Na
     return args
 
 
-def stages_to_train(argv: list[str]) -> tuple[list[argparse.Namespace], int]:
-    """One stage's arguments, or with `--together FILE` the stages FILE lists; and the most
-    models to step at once."""
+def steps_to_train(argv: list[str]) -> list[list[argparse.Namespace]]:
+    """One stage's arguments, or with `--together FILE` the groups of stages FILE lists."""
     if argv[:1] != ["--together"]:
-        return [parse_stage(stage_parser(), argv)], 1
+        return [[parse_stage(stage_parser(), argv)]]
     if len(argv) != 2:
         sys.exit("usage: train_autoencoder.py --together FILE (see --help)")
-    job = json.loads(Path(argv[1]).read_text())
-    stages = [parse_stage(stage_parser(), list(a)) for a in job["stages"]]
-    if not stages or len({(s.setup, s.data) for s in stages}) != 1:
+    steps = json.loads(Path(argv[1]).read_text())["steps"]
+    groups = [[parse_stage(stage_parser(), list(a)) for a in step] for step in steps]
+    every = [s for group in groups for s in group]
+    if not all(groups) or len({(s.setup, s.data) for s in every}) != 1:
         sys.exit(f"{argv[1]}: stages trained together need one setup and data folder")
-    return stages, int(job["models_in_step"])
+    return groups
 
 
 def main() -> int:
-    stages, most = stages_to_train(sys.argv[1:])
+    groups = steps_to_train(sys.argv[1:])
+    first = groups[0][0]
     try:
-        setup = params.load_setup(stages[0].setup)
-        for group in (stages[i : i + most] for i in range(0, len(stages), most)):
+        setup = params.load_setup(first.setup)
+        for group in groups:
             runs = [AutoencoderRun(s.beta, s.seed, s.out, s.live) for s in group]
-            runtimes = train_autoencoders(runs, setup, stages[0].data)
+            runtimes = train_autoencoders(runs, setup, first.data)
             for stage, runtime in zip(group, runtimes, strict=True):
                 write_json(stage.runtime, runtime)
             print(

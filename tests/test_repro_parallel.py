@@ -71,14 +71,20 @@ def test_every_setup_trains_together_in_as_many_processes_as_its_threads_allow(t
     assert {b.width for b in repro.training_batches(cores=1, path=path)} == {1}
 
 
+def test_a_process_steps_its_models_in_even_groups():
+    assert [len(g) for g in repro.steps_of(list(range(7)), most=6)] == [4, 3]
+    assert [len(g) for g in repro.steps_of(list(range(12)), most=6)] == [6, 6]
+    assert repro.steps_of([1], most=6) == [[1]]
+    assert sorted(sum(repro.steps_of(list(range(23))), [])) == list(range(23))
+
+
 def test_stages_trained_together_keep_their_own_commands(tmp_path):
     prefix = ["env", "A=1", "python", repro.TRAIN_SCRIPT]
     first, second = [*prefix, "--seed", "1"], [*prefix, "--seed", "2"]
     command = repro.together_command([first, second], tmp_path / "job.json")
     assert command == [*prefix, "--together", str(tmp_path / "job.json")]
     job = json.loads((tmp_path / "job.json").read_text())
-    assert job["stages"] == [["--seed", "1"], ["--seed", "2"]]
-    assert job["models_in_step"] == repro.MODELS_IN_STEP
+    assert job["steps"] == [[["--seed", "1"], ["--seed", "2"]]]
     with pytest.raises(ValueError, match="different commands"):
         repro.together_command([first, ["env", "A=2", *prefix[2:]]], tmp_path / "job.json")
 

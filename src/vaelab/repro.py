@@ -102,10 +102,17 @@ def commands_to_run(cwd: Path, targets: Iterable[str]) -> dict[str, list[str]]:
     return commands
 
 
+def steps_of(items: Sequence, most: int = MODELS_IN_STEP) -> list[list]:
+    """`items` cut into the fewest groups of at most `most`, as even as can be (7 → 4 + 3,
+    not 6 + 1: a lone model steps at a fraction of a group's rate)."""
+    count = -(-len(items) // most)
+    return [list(items[i::count]) for i in range(count)]
+
+
 def together_command(commands: Sequence[list[str]], job_file: Path) -> list[str]:
     """One process that trains the stages of `commands` together: their common prefix (the
-    pinned kernel variables and the script) with `--together`, and their arguments (and
-    MODELS_IN_STEP) in `job_file`."""
+    pinned kernel variables and the script) with `--together`, and in `job_file` their
+    arguments, in the groups that step at once (`steps_of`)."""
     prefixes, arguments = set(), []
     for command in commands:
         at = command.index(TRAIN_SCRIPT) + 1
@@ -115,7 +122,7 @@ def together_command(commands: Sequence[list[str]], job_file: Path) -> list[str]
         raise ValueError(
             f"training stages with different commands cannot share a process: {prefixes}"
         )
-    job_file.write_text(json.dumps({"stages": arguments, "models_in_step": MODELS_IN_STEP}))
+    job_file.write_text(json.dumps({"steps": steps_of(arguments)}))
     return [*prefixes.pop(), "--together", str(job_file)]
 
 

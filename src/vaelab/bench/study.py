@@ -29,7 +29,7 @@ from vaelab.bench.pinned import check_kernels, pinned_environment
 from vaelab.bench.study_worker import GO, READY, STACKED
 from vaelab.core import params
 from vaelab.core.names import Run, train_target
-from vaelab.repro import MODELS_IN_STEP, training_batches
+from vaelab.repro import steps_of, training_batches
 
 SETUP = "study"
 BETA = 1.0  # the plain and today rows' VAE; a step's cost does not depend on β
@@ -38,7 +38,7 @@ PATHS = (*PLAIN_VARIANTS, "today", "new")
 
 def new_shares(cores: int) -> list[list[tuple[float, int]]]:
     """The VAEs ([β, seed] each) that each process `make repro` starts for the study setup
-    steps at once: its first group (at most `MODELS_IN_STEP`)."""
+    steps at once: its first group (`vaelab.repro.steps_of`)."""
     (batch,) = [b for b in training_batches(cores) if b.setup == SETUP]
     seeds, betas = params.load_setup(SETUP).train.seeds, params.load("vae").betas
     runs = {
@@ -47,7 +47,7 @@ def new_shares(cores: int) -> list[list[tuple[float, int]]]:
         for beta in (None, *betas)
     }
     vaes = [[runs[t] for t in share if runs[t][0] is not None] for share in batch.shares()]
-    return [share[:MODELS_IN_STEP] for share in vaes]
+    return [steps_of(share)[0] for share in vaes]
 
 
 def processes(cores: int) -> int:
