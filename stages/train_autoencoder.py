@@ -48,7 +48,8 @@ def steps_to_train(argv: list[str]) -> list[list[argparse.Namespace]]:
     if len(argv) != 2:
         sys.exit("usage: train_autoencoder.py --together FILE (see --help)")
     steps = json.loads(Path(argv[1]).read_text())["steps"]
-    groups = [[parse_stage(stage_parser(), list(a)) for a in step] for step in steps]
+    parser = stage_parser()
+    groups = [[parse_stage(parser, list(a)) for a in step] for step in steps]
     every = [s for group in groups for s in group]
     if not all(groups) or len({(s.setup, s.data) for s in every}) != 1:
         sys.exit(f"{argv[1]}: stages trained together need one setup and data folder")
@@ -60,9 +61,9 @@ def main() -> int:
     first = groups[0][0]
     try:
         setup = params.load_setup(first.setup)
-        for group in groups:
-            runs = [AutoencoderRun(s.beta, s.seed, s.out, s.live) for s in group]
-            runtimes = train_autoencoders(runs, setup, first.data)
+        steps = [[AutoencoderRun(s.beta, s.seed, s.out, s.live) for s in g] for g in groups]
+        trained = train_autoencoders(steps, setup, first.data)
+        for group, runtimes in zip(groups, trained, strict=True):
             for stage, runtime in zip(group, runtimes, strict=True):
                 write_json(stage.runtime, runtime)
             print(

@@ -26,7 +26,9 @@ SEED = 42
 
 def train_one(setup, beta, seed, root, model_dir, live_dir):
     """One stage's run, as `stages/train_autoencoder.py` trains it."""
-    return train_autoencoders([AutoencoderRun(beta, seed, model_dir, live_dir)], setup, root)[0]
+    return train_autoencoders([[AutoencoderRun(beta, seed, model_dir, live_dir)]], setup, root)[0][
+        0
+    ]
 
 
 def small_setup(checkpoints=(1, 2), name="wide"):
@@ -166,7 +168,7 @@ def test_a_model_trained_beside_others_has_the_bytes_it_has_alone(
             (betas[1], betas[0], betas[2]), (SEED + 1, SEED, SEED + 2), strict=True
         )
     ]
-    runtimes = train_autoencoders(runs, setup, small_mnist_root)
+    (runtimes,) = train_autoencoders([runs], setup, small_mnist_root)
     together = tmp_path / f"s{SEED}"
     assert _tree_bytes(alone / "m") == _tree_bytes(together / "m")
     assert _tree_bytes(alone / "live") == _tree_bytes(together / "live")

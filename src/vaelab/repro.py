@@ -6,9 +6,9 @@ training stages together: `stages/train_autoencoder.py --together` steps many mo
 (`vaelab.training.stacked_step`), in one process per `cores // train.threads` (one for a GPU).
 A model's bytes do not depend on which models share its step, so each stage's outputs are
 those its own command makes alone; `dvc commit` then records them in dvc.lock, DVC's cache and
-its run cache, as `dvc repro` would have. Stages DVC's run cache can restore are left to DVC.
-A final `dvc repro` does the rest. When `dvc status` calls nothing stale there is nothing to
-run, so a no-op costs one `dvc status`.
+its run cache, as `dvc repro` would have. Stages whose outputs DVC's caches hold are restored
+from them first, as `dvc repro` would. A final `dvc repro` does the rest. When `dvc status`
+calls nothing stale there is nothing to run, so a no-op costs one `dvc status`.
 """
 
 from __future__ import annotations

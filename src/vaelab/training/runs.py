@@ -114,14 +114,26 @@ def _epoch_hook(run: AutoencoderRun, setup: params.Setup, model, live, staging, 
 
 
 def train_autoencoders(
-    runs: Sequence[AutoencoderRun], setup: params.Setup, data_root: Path
+    steps: Sequence[Sequence[AutoencoderRun]], setup: params.Setup, data_root: Path
+) -> list[list[dict[str, Any]]]:
+    """Train each group of `steps` (AEs and VAEs of `setup`) together, one group after the
+    other, each run as it would train alone (`vaelab.training.stacked_step`); checkpoint each
+    at `train.checkpoints`; return each run's runtime record, by group. The data is loaded
+    once for every group."""
+    set_threads(setup.train.threads)
+    device = resolve_device(setup.train.device)
+    train, test = _load_data(data_root, device)
+    return [_train_together(runs, setup, train[0], test[0], device) for runs in steps]
+
+
+def _train_together(
+    runs: Sequence[AutoencoderRun],
+    setup: params.Setup,
+    train_x: torch.Tensor,
+    test_x: torch.Tensor,
+    device: torch.device,
 ) -> list[dict[str, Any]]:
-    """Train `runs` (AEs and VAEs of `setup`) together, each as it would train alone
-    (`vaelab.training.stacked_step`); checkpoint each at `train.checkpoints`; return each
-    run's runtime record."""
     model_p, train_p = setup.model, setup.train
-    set_threads(train_p.threads)
-    device = resolve_device(train_p.device)
     models = []
     for run in runs:  # each model's initial weights come from its own seed, as alone
         seed_everything(run.seed)
@@ -130,7 +142,6 @@ def train_autoencoders(
                 run.kind, model_p.hidden, model_p.latent_dim, model_p.init, model_p.sampling
             ).to(device)
         )
-    train, test = _load_data(data_root, device)
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
     adam = AdamSettings(train_p.lr, train_p.adam_eps)
     step = StackedStep(models, [run.beta for run in runs], likelihood, adam)
@@ -145,31 +156,37 @@ def train_autoencoders(
         for run in runs
     ]
     lives = [Live(str(run.live_dir), dvcyaml=False, save_dvc_exp=False) for run in runs]
+    metas = [
+        {
+            "kind": run.kind,
+            "beta": run.beta,
+            "seed": run.seed,
+            "sampling": model_p.sampling if run.kind == "vae" else None,
+            "environment": settings_environment(device),
+            "params": setup_params(setup),
+        }
+        for run in runs
+    ]
     # Checkpoints go to temporary folders that become the runs' model folders only when
     # every run has written all of its own.
     with ExitStack() as stack:
         stagings = [stack.enter_context(atomic_dir(run.model_dir)) for run in runs]
-        hooks = []
-        for run, model, live, staging in zip(runs, models, lives, stagings, strict=True):
-            meta = {
-                "kind": run.kind,
-                "beta": run.beta,
-                "seed": run.seed,
-                "sampling": model_p.sampling if run.kind == "vae" else None,
-                "environment": settings_environment(device),
-                "params": setup_params(setup),
-            }
-            hooks.append(_epoch_hook(run, setup, model, live, staging, meta))
+        hooks = [
+            _epoch_hook(run, setup, model, live, staging, meta)
+            for run, model, live, staging, meta in zip(
+                runs, models, lives, stagings, metas, strict=True
+            )
+        ]
 
         def on_epoch_end(k: int, epoch: int, metrics: dict[str, float], adam: dict) -> None:
             if epoch in train_p.checkpoints:
                 step.write_to(k, models[k])
             hooks[k](epoch, metrics, adam)
 
-        results = fit_stacked(step, train[0], test[0], settings, on_epoch_end)
-    for run, live in zip(runs, lives, strict=True):
-        live.summary["seed"] = run.seed
-        live.summary["sampling"] = model_p.sampling if run.kind == "vae" else None
+        results = fit_stacked(step, train_x, test_x, settings, on_epoch_end)
+    for meta, live in zip(metas, lives, strict=True):
+        live.summary["seed"] = meta["seed"]
+        live.summary["sampling"] = meta["sampling"]
         live.make_summary()
         live.end()
     return [_runtime(result, device, len(runs)) for result in results]
