@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from vaelab.core.params import DataParams
 from vaelab.data.files import FILES, raw_dir
@@ -15,6 +16,10 @@ from vaelab.download.verify import DownloadError, verify_raw_dir
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_CACHE = REPO / ".cache" / "mnist"  # git-ignored
+
+# What every stage does before its first tensor op (`runtime.set_threads`): the intra-op
+# threads copy flush-to-zero from the thread that starts them, and the tests share a process.
+torch.set_flush_denormal(True)
 
 
 MNIST_FIXTURES = {"mnist_root", "small_mnist_root"}

@@ -100,7 +100,7 @@ def plain_optimizer(
     model: nn.Module, lr: float, eps: float, plain: Plain
 ) -> torch.optim.Optimizer:
     """torch.optim.Adam as a user writes it, with `plain`'s switches; FTZ holds for this
-    thread from here on (the stages set it through `seed_everything`)."""
+    thread from here on (the stages set it through `runtime.set_threads`)."""
     torch.set_flush_denormal(plain.ftz)
     return torch.optim.Adam(
         model.parameters(), lr=lr, eps=eps, fused=True if plain.fused else None

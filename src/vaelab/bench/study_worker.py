@@ -37,7 +37,7 @@ STACKED = "stacked"
 
 
 def _vae(setup: params.Setup, seed: int) -> AE:
-    """The setup's VAE, initialised from `seed` as its training stage does (FTZ on)."""
+    """The setup's VAE, initialised from `seed` as its training stage does."""
     seed_everything(seed)
     m = setup.model
     return build_autoencoder("vae", m.hidden, m.latent_dim, m.init, m.sampling)

@@ -36,7 +36,7 @@ BETA = 1.0  # the study's VAE
 
 
 def _vae(setup: params.Setup) -> AE:
-    seed_everything(setup.train.seeds[0])  # also turns flush-to-zero on, as every stage does
+    seed_everything(setup.train.seeds[0])
     m = setup.model
     return build_autoencoder("vae", m.hidden, m.latent_dim, m.init, m.sampling)
 
@@ -73,7 +73,8 @@ def measure(data_root: Path, steps: int, windows: int = 3) -> dict[str, Any]:
         found, model = _loops(setup, data_root, train_x, Timing(steps, windows))
         found |= {"wide_threads": setup.train.threads, "wide_batch": setup.train.batch_size}
         found["vae_epoch_seconds"] = len(train_x) / found["wide_ours_images_per_s"]
-        seed_everything(eval_p.seed)  # FTZ back on, as the evaluate stages run
+        seed_everything(eval_p.seed)
+        torch.set_flush_denormal(True)  # back on (the plain loops may turn it off), as staged
         likelihood = objectives.Likelihood(setup.model.likelihood, setup.model.gaussian_variance)
         found["iwae_k"] = eval_p.iwae_k
         found["iwae_samples_per_s"] = iwae_samples_per_s(

@@ -17,11 +17,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    # Flush subnormal floats to zero. MNIST's always-black border pixels drive some gradients
-    # and Adam moments into the subnormal range, where x86 arithmetic is up to 100× slower:
-    # at batch 16 that doubled a training step. FTZ is deterministic, so every machine agrees.
-    # It holds for the calling thread only, which is why training runs with one thread.
-    torch.set_flush_denormal(True)
     # What torch.use_deterministic_algorithms(True) sets for eager kernels. The public call also
     # imports torch._inductor (about 1 s a stage) to configure torch.compile, which we never use.
     torch._C._set_deterministic_algorithms(True)
@@ -46,9 +41,30 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+class ThreadStateError(RuntimeError):
+    """An intra-op thread does not flush subnormals to zero, so its share of every op would
+    round differently from the others'."""
+
+
 def set_threads(threads: int) -> int:
-    """Exactly `threads` intra-op threads: the count changes how sums split, hence the bits."""
+    """Exactly `threads` intra-op threads, each flushing subnormal floats to zero: both the
+    count (how sums split) and the flushing change the bits.
+
+    MNIST's always-black border pixels drive some gradients and Adam moments into the
+    subnormal range, where x86 arithmetic is up to 100× slower: at batch 16 that doubled a
+    training step. Flushing is deterministic, so every machine agrees, but it is a setting of
+    each thread: the intra-op pool's threads copy it from the thread that starts them, at the
+    first parallel op. So this runs before any tensor op of a stage, and checks the result.
+    """
+    torch.set_flush_denormal(True)
     torch.set_num_threads(threads)
+    # Ops above ATen's grain size (32 768 elements) split over every thread of the pool.
+    halves = torch.full((32768 * 4 * threads,), 1e-30) * 1e-10  # 1e-40 is subnormal
+    if bool(halves.any()):
+        raise ThreadStateError(
+            "an intra-op thread does not flush subnormals to zero: the pool started before "
+            "set_threads turned flushing on; call set_threads before any tensor op"
+        )
     return torch.get_num_threads()
 
 
