@@ -20,7 +20,6 @@ from vaelab.core.names import (
     EXPLORER_PAGE,
     EXPLORER_SUMMARY,
     RUNTIME_REPORT,
-    Run,
     classifier_summary_path,
     epoch_key,
     eval_path,
@@ -138,7 +137,7 @@ def problems() -> list[str]:
             found.append(
                 f"classifier seed {seed}: accuracy {accuracy:.4f} < {MIN_CLASSIFIER_ACCURACY}"
             )
-    runs = [Run(s.name, seed) for s in setups.values() for seed in s.train.seeds]
+    runs = [run for s in setups.values() for run in s.runs]
     for run in runs:
         for beta in vae_p.betas:
             result = read_json(eval_path(Path("metrics"), run, beta))

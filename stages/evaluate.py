@@ -9,7 +9,7 @@ from pathlib import Path
 from vaelab.core import params
 from vaelab.core.checkpoints import CheckpointError
 from vaelab.core.io import write_json
-from vaelab.core.names import Run, epoch_key, train_target
+from vaelab.core.names import epoch_key, train_target
 from vaelab.evaluation.evaluate import evaluate_models
 
 
@@ -33,7 +33,7 @@ def main() -> int:
         # thread for small training batches) would only slow evaluation's large ones.
         model_p = setup.model
         train_p = dataclasses.replace(setup.train, threads=base_train.threads)
-        runs = [Run(args.setup, seed) for seed in setup.train.seeds]
+        runs = setup.runs
         found, runtime = evaluate_models(
             args.kind,
             args.beta,

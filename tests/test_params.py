@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from vaelab.core import params
+from vaelab.core.names import train_target
 
 REPO_PARAMS = params.DEFAULT_PATH
 
@@ -152,7 +153,42 @@ def test_a_setup_overrides_only_what_it_names():
     study, wide = setups["study"], setups["wide"]
     assert (study.model.hidden, study.train.batch_size) == ((64, 16, 8), 16)
     assert study.model.sampling == "log_sigma" and study.model.init == "glorot_uniform"
-    assert study.train.checkpoints == train.checkpoints and study.train.seeds == train.seeds
+    assert study.train.checkpoints == train.checkpoints
     assert (wide.model, wide.train) == (model, train)
+
+
+def test_the_setups_train_extra_seeds_take_them_on_top_of_every_setups_seeds():
+    setups, train = params.load("setups", "train")
+    study, wide = setups["study"], setups["wide"]
+    assert train.extra_seed_setups == ("study",)
+    assert study.train.seeds == (*train.seeds, *train.extra_seeds)
+    assert wide.train.seeds == train.seeds
+    assert [run.extra for run in study.runs] == [s in train.extra_seeds for s in study.train.seeds]
+    assert not any(run.extra for run in wide.runs)
+    last = study.runs[-1]
+    assert train_target(5.0, last) == f"train_vae_extra@study-5-{last.seed}"
+    assert train_target(None, study.runs[0]) == f"train_ae@study-{study.runs[0].seed}"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"extra_seeds": [44]},
+            "train.extra_seeds = [44]; expected seeds that are not in train.seeds",
+        ),
+        (
+            {"extra_seed_setups": ["studdy"]},
+            "train.extra_seed_setups names 'studdy', which is not a setup",
+        ),
+    ],
+)
+def test_bad_extra_seeds_are_named(tmp_path, extra, message):
+    raw = repo_params()
+    raw["train"] |= extra
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(params.ParamsError, match=re.escape(message)):
+        params.load("data", path=path)
     with pytest.raises(params.ParamsError, match="setups.nope: no such setup"):
         params.load_setup("nope")

@@ -27,7 +27,7 @@ def tiny_one_thread(raw: dict) -> None:
     raw["setups"] = {
         SETUP: {"model": {"hidden": [32]}, "train": {"batch_size": 500, "threads": 1}}
     }
-    raw["train"] |= {"seeds": [SEED], "checkpoints": [1]}
+    raw["train"] |= {"seeds": [SEED], "extra_seed_setups": [], "checkpoints": [1]}
     raw["classifier"] |= {"epochs": 1, "seeds": [7]}
     raw["vae"]["betas"] = BETAS
     raw["figures"] |= {"betas": BETAS, "example_beta": 1, "pair_betas": BETAS}
@@ -45,7 +45,7 @@ def write_params(tmp_path: Path, edit) -> Path:
 
 def test_every_setup_trains_together_in_as_many_processes_as_its_threads_allow(tmp_path):
     def three_setups(raw):
-        raw["train"]["seeds"] = [1, 2]
+        raw["train"] |= {"seeds": [1, 2], "extra_seeds": [3], "extra_seed_setups": ["lean"]}
         raw["setups"] = {
             "lean": {"train": {"threads": 1}},
             "busy": {"train": {"threads": 2}},
@@ -56,7 +56,8 @@ def test_every_setup_trains_together_in_as_many_processes_as_its_threads_allow(t
     path = write_params(tmp_path, three_setups)
     betas = yaml.safe_load(path.read_text())["vae"]["betas"]
     lean, busy, gpu = repro.training_batches(cores=2, path=path)
-    runs = [Run("lean", 1), Run("lean", 2)]
+    runs = [Run("lean", 1), Run("lean", 2), Run("lean", 3, extra=True)]
+    assert "train_vae_extra@lean-0-3" in lean.targets and len(busy.targets) == 2 * len(betas) + 2
     assert lean.setup == "lean" and lean.width == 2
     assert sorted(lean.targets) == sorted(train_target(b, r) for r in runs for b in (None, *betas))
     shares = lean.shares()

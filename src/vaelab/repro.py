@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vaelab.core import params
-from vaelab.core.names import DOWNLOAD_TARGET, Run, train_target
+from vaelab.core.names import DOWNLOAD_TARGET, train_target
 
 TRAIN_SCRIPT = "stages/train_autoencoder.py"  # what every training stage's command runs
 # Models one process steps at once. More share the per-op overhead better, but each
@@ -69,8 +69,7 @@ def training_batches(cores: int, path: Path | str = params.DEFAULT_PATH) -> list
     batches = []
     for setup in setups.values():
         slots = max(1, cores // setup.train.threads) if setup.train.device == "cpu" else 1
-        runs = [Run(setup.name, seed) for seed in setup.train.seeds]
-        targets = [train_target(beta, run) for run in runs for beta in (None, *vae.betas)]
+        targets = [train_target(beta, run) for run in setup.runs for beta in (None, *vae.betas)]
         batches.append(Batch(setup.name, setup.train.threads, slots, tuple(targets)))
     return batches
 

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from vaelab.bench.split import RUNNING_STAGE, split, stage_walls
+from vaelab.core import params
 from vaelab.core.names import Run, eval_target, train_target
 from vaelab.report.runtime_page import read_records
 from vaelab.repro import training_batches
@@ -101,8 +102,8 @@ class Study:
     @classmethod
     def read(cls, path: Path) -> Study:
         raw = yaml.safe_load(path.read_text())
-        seeds = raw["train"]["seeds"]
-        runs = tuple(Run(setup, seed) for setup in raw["setups"] for seed in seeds)
+        setups = params.load("setups", path=path)
+        runs = tuple(run for setup in setups.values() for run in setup.runs)
         return cls(runs, raw["vae"]["betas"], raw["classifier"]["seeds"])
 
 

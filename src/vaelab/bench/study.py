@@ -28,7 +28,7 @@ from vaelab.bench.loops import PLAIN_VARIANTS
 from vaelab.bench.pinned import check_kernels, pinned_environment
 from vaelab.bench.study_worker import GO, READY, STACKED
 from vaelab.core import params
-from vaelab.core.names import Run, train_target
+from vaelab.core.names import train_target
 from vaelab.repro import steps_of, training_batches
 
 SETUP = "study"
@@ -40,12 +40,8 @@ def new_shares(cores: int) -> list[list[tuple[float, int]]]:
     """The VAEs ([β, seed] each) that each process `make repro` starts for the study setup
     steps at once: its first group (`vaelab.repro.steps_of`)."""
     (batch,) = [b for b in training_batches(cores) if b.setup == SETUP]
-    seeds, betas = params.load_setup(SETUP).train.seeds, params.load("vae").betas
-    runs = {
-        train_target(beta, Run(SETUP, seed)): (beta, seed)
-        for seed in seeds
-        for beta in (None, *betas)
-    }
+    runs, betas = params.load_setup(SETUP).runs, params.load("vae").betas
+    runs = {train_target(beta, run): (beta, run.seed) for run in runs for beta in (None, *betas)}
     vaes = [[runs[t] for t in share if runs[t][0] is not None] for share in batch.shares()]
     return [steps_of(share)[0] for share in vaes]
 

@@ -56,6 +56,7 @@ class Run:
 
     setup: str
     seed: int
+    extra: bool = False  # one of train.extra_seeds: trained by the train_*_extra stages
 
     @property
     def seed_folder(self) -> str:
@@ -72,6 +73,12 @@ class Run:
 
     def label(self) -> str:
         return f"{self.setup}, seed {self.seed}"
+
+
+def runs_of(setup: str, seeds: Iterable[int], extra_seeds: Iterable[int]) -> tuple[Run, ...]:
+    """One run per seed of a setup; those of train.extra_seeds train in their own stages."""
+    extra = set(extra_seeds)
+    return tuple(Run(setup, seed, seed in extra) for seed in seeds)
 
 
 RUNS = "runs"  # metrics/runs/<setup>/: seed_<seed>/train/, eval/<model>/, runtime/<stage>/
@@ -136,8 +143,10 @@ def _stage_suffix(beta: float | None, setup: str) -> str:
 
 
 def train_target(beta: float | None, run: Run) -> str:
-    """The `dvc repro` target that trains one seed of a model: train_vae@<setup>-<β>-<seed>."""
-    return f"train_{_stage_suffix(beta, run.setup)}-{run.seed}"
+    """The `dvc repro` target that trains one seed of a model: train_vae@<setup>-<β>-<seed>,
+    or train_vae_extra@… for one of train.extra_seeds."""
+    kind, at = _stage_suffix(beta, run.setup).split("@")
+    return f"train_{kind}{'_extra' if run.extra else ''}@{at}-{run.seed}"
 
 
 def eval_target(beta: float | None, setup: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from vaelab.core.names import Run, runs_of
 from vaelab.core.schema import ParamsError, parse_dataclass, require, rule_field, show
 
 DEFAULT_PATH = Path("params.yaml")
@@ -71,7 +72,13 @@ class ModelParams:
 @dataclass(frozen=True)
 class TrainParams:
     # One training run per seed (and setup and model); the stage name carries the seed.
+    # In `train`, the seeds every setup trains; in a Setup, that setup's own (with the extra
+    # seeds when `extra_seed_setups` names it).
     seeds: tuple[int, ...] = rule_field(ge=0)
+    # More seeds for the setups it names (the cheap ones). DVC's matrix is a full product of
+    # its lists, so a setup cannot list its own seeds; these train as their own stages.
+    extra_seeds: tuple[int, ...] = rule_field(ge=0)
+    extra_seed_setups: tuple[str, ...] = rule_field()
     batch_size: int = rule_field(gt=0)
     lr: float = rule_field(gt=0, le=1)
     adam_eps: float = rule_field(gt=0, le=1)
@@ -88,6 +95,14 @@ class TrainParams:
 
     def check(self, where: str) -> None:
         _require_seeds(where, self.seeds, "model")
+        every = (*self.seeds, *self.extra_seeds)
+        require(
+            len(set(every)) == len(every),
+            where,
+            "extra_seeds",
+            self.extra_seeds,
+            "seeds that are not in train.seeds, each at most once",
+        )
         ok = len(self.checkpoints) > 0 and list(self.checkpoints) == sorted(set(self.checkpoints))
         require(
             ok,
@@ -208,11 +223,17 @@ class Setup:
     model: ModelParams
     train: TrainParams
 
+    @property
+    def runs(self) -> tuple[Run, ...]:
+        """One run per seed of the setup, each knowing which stages train it."""
+        return runs_of(self.name, self.train.seeds, self.train.extra_seeds)
+
 
 # What a setup may override: any key of `model` or `train` but the ones every setup shares,
 # because the stages' matrix and the figures are built over them.
 SETUP_SECTIONS = ("model", "train")
-SHARED_TRAIN_KEYS = ("seeds", "checkpoints")
+SHARED_TRAIN_KEYS = ("seeds", "extra_seeds", "extra_seed_setups", "checkpoints")
+SEED_KEYS = ("seeds", "extra_seeds", "extra_seed_setups")  # which runs, not how each trains
 SETUP_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -250,14 +271,29 @@ def parse_setups(raw: Any, model: dict, train: dict, path: Path | str) -> dict[s
                         f"of {section}: {', '.join(fields)}"
                     )
                 if section == "train" and key in SHARED_TRAIN_KEYS:
+                    more = (
+                        " (list the setup in train.extra_seed_setups to give it "
+                        "train.extra_seeds too)"
+                        if key == "seeds"
+                        else ""
+                    )
                     raise ParamsError(
                         f"{where}.{name}.train.{key}: every setup shares train.{key}; set it "
-                        "in the train section"
+                        f"in the train section{more}"
                     )
             merged[section] = parse_section(
                 section, {**base, **changes}, path, where=f"{where}.{name}.{section}"
             )
-        setups[name] = Setup(name, merged["model"], merged["train"])
+        own = merged["train"]
+        if name in own.extra_seed_setups:
+            own = dataclasses.replace(own, seeds=(*own.seeds, *own.extra_seeds))
+        setups[name] = Setup(name, merged["model"], own)
+    unknown = [n for n in setups[next(iter(setups))].train.extra_seed_setups if n not in setups]
+    if unknown:
+        raise ParamsError(
+            f"{path}: train.extra_seed_setups names {unknown[0]!r}, which is not a setup; "
+            f"expected some of {', '.join(setups)}"
+        )
     return setups
 
 

@@ -57,9 +57,7 @@ def epoch_table(study: Study) -> pd.DataFrame:
     """Per VAE and epoch, the test curves of figures 10–11 averaged over the training seeds."""
     frames = []
     for beta in study.inputs.vae_betas:
-        per_seed = [
-            study.inputs.curves(beta, seed)[list(EPOCH_CURVES)] for seed in study.train_p.seeds
-        ]
+        per_seed = [study.inputs.curves(beta, run)[list(EPOCH_CURVES)] for run in study.runs]
         mean = sum(per_seed[1:], per_seed[0]) / len(per_seed)
         frames.append(mean.reset_index().assign(model=model_name(beta), beta=beta))
     return pd.concat(frames, ignore_index=True)[["model", "beta", "epoch", *EPOCH_CURVES]]

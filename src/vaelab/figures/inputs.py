@@ -33,6 +33,7 @@ from vaelab.core.names import (
     eval_target,
     model_dir,
     model_name,
+    runs_of,
     train_target,
 )
 from vaelab.figures.primitives import save_figure
@@ -105,11 +106,11 @@ class Inputs:
             self._evaluations[beta] = result
         return self._evaluations[beta]
 
-    def curves(self, beta: float, seed: int | None = None) -> pd.DataFrame:
+    def curves(self, beta: float, run: Run | None = None) -> pd.DataFrame:
         """Per-epoch test-set loss, recon, kl and kl_share of one VAE, indexed by epoch: the
-        figures' run, or another seed's of the same setup."""
+        figures' run, or another run of the same setup."""
         self._require_trained(beta)
-        run = self.run if seed is None else Run(self.run.setup, seed)
+        run = run or self.run
         columns = {}
         for name in VAE_CURVES:
             path = curve_path(run.metrics(self.metrics), model_name(beta), "test", name)
@@ -160,6 +161,11 @@ class Study:
     @property
     def last_epoch(self) -> int:
         return self.train_p.epochs
+
+    @property
+    def runs(self) -> tuple[Run, ...]:
+        """Every seed's run of the setup drawn (the figures draw the first's models)."""
+        return runs_of(self.inputs.run.setup, self.train_p.seeds, self.train_p.extra_seeds)
 
     @property
     def grid_side(self) -> int:

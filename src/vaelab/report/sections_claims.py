@@ -279,8 +279,6 @@ def setup_differences(setups: Sequence[params.Setup]) -> list[str]:
     for section in ("model", "train"):
         values = {s.name: params.as_dict(getattr(s, section)) for s in setups}
         for key in next(iter(values.values())):
-            if key == "seeds":
-                continue
             shown = {name: v[key] for name, v in values.items()}
             if len({repr(v) for v in shown.values()}) > 1:
                 each = ", ".join(f"{name} {value}" for name, value in shown.items())

@@ -16,7 +16,7 @@ from pathlib import Path
 from vaelab import labels
 from vaelab.core import params
 from vaelab.core.io import write_json, write_text
-from vaelab.core.names import RUNTIME_REPORT, Run
+from vaelab.core.names import RUNTIME_REPORT
 from vaelab.report.calibration import Calibration, calibrate
 from vaelab.report.claims import CLAIMS
 from vaelab.report.collapse import collapse_counts
@@ -96,13 +96,13 @@ def collect(
         runs = tuple(
             load_evidence(
                 metrics,
-                Run(setup.name, seed),
+                run,
                 vae_p.betas,
                 setup.train.checkpoints,
                 shifted,
                 classifier_seeds,
             )
-            for seed in setup.train.seeds
+            for run in setup.runs
         )
         found.append(SetupRuns(setup, settings, runs, figures_root / setup.name))
     return found

@@ -75,8 +75,8 @@ def _runtime(result, device: torch.device, together: int = 1) -> dict[str, Any]:
 
 def setup_params(setup: params.Setup) -> dict[str, Any]:
     """The params one run of a setup was trained with, as saved in its checkpoints: the
-    setup's model and train, less the seed list (the run's own seed is saved beside them)."""
-    train = {k: v for k, v in params.as_dict(setup.train).items() if k != "seeds"}
+    setup's model and train, less the seed lists (the run's own seed is saved beside them)."""
+    train = {k: v for k, v in params.as_dict(setup.train).items() if k not in params.SEED_KEYS}
     return {"setup": setup.name, "model": params.as_dict(setup.model), "train": train}
 
 
