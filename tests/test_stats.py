@@ -159,19 +159,42 @@ def test_power_grows_with_the_effect_and_eight_seeds_decide_two_sds() -> None:
     assert stats.power(1, 5.0, 13) == 0.0
 
 
-def test_seeds_needed_falls_with_the_effect() -> None:
-    needed = [stats.seeds_needed(e, 13) for e in (0.5, 1.0, 2.0, 3.0)]
-    assert needed == sorted(needed, reverse=True)
-    assert needed[2] <= 8  # consistent with power(8, 2.0, 13) ≥ 0.8
-    assert stats.seeds_needed(0.0, 13) is None  # no effect: no number of seeds decides it
+def _seeds_test(effect: float, seeds: int = 3) -> stats.Test:
+    """A seeds-only test whose margins have mean `effect` and standard deviation 1."""
+    return stats.Test(effect, 0.0, 0.0, 1.0, seeds - 1, 1.0, seeds=seeds, seed_var=1.0)
 
 
-def test_power_is_finite_and_seeds_needed_is_the_fewest() -> None:
+def test_seeds_needed_fall_with_the_effect() -> None:
+    needed = [stats.replicates_needed(_seeds_test(e), 13) for e in (0.5, 1.0, 2.0, 3.0)]
+    assert [kind for kind, _ in needed] == ["seeds"] * 4
+    counts = [n for _, n in needed]
+    assert counts == sorted(counts, reverse=True)
+    assert counts[2] <= 8  # consistent with power(8, 2.0, 13) ≥ 0.8
+    assert stats.replicates_needed(_seeds_test(0.0), 13) is None  # no count decides no effect
+
+
+def test_power_is_finite_and_the_seeds_needed_are_the_fewest_past_those_tested() -> None:
     effects = np.linspace(0.5, 6.0, 12)
     for n in range(2, 12):
         assert all(np.isfinite([stats.power(n, e, 13) for e in effects])), n
-    needed = [stats.seeds_needed(e, 13) for e in effects]
-    assert needed == sorted(needed, reverse=True)
-    for effect, n in zip(effects, needed, strict=True):
+    for effect in effects:
+        kind, n = stats.replicates_needed(_seeds_test(effect), 13)
+        assert kind == "seeds" and n >= 4
         assert stats.power(n, effect, 13) >= stats.POWER_TARGET
-        assert n == 2 or stats.power(n - 1, effect, 13) < stats.POWER_TARGET, effect
+        assert n == 4 or stats.power(n - 1, effect, 13) < stats.POWER_TARGET, effect
+        assert stats.grid_power(effect, 1.0, 0.0, n, 1, 13) == stats.power(n, effect, 13)
+
+
+def test_classifiers_whose_spread_caps_the_power_are_what_is_needed() -> None:
+    """Study claim 8 on 8 seeds: every margin near −0.8, but three classifiers that differ
+    (−0.63, −0.92, −0.88): df ≈ 2, so no seed count decides it and more classifiers would."""
+    seed_noise = np.array([0.0, 0.01, -0.01, 0.015, -0.005, 0.0, -0.03, 0.004])
+    grid = np.array([-0.63, -0.92, -0.88])[None, :] + seed_noise[:, None]
+    test = stats.test_grid(grid)
+    assert (test.seeds, test.classifiers) == (8, 3) and test.df < 3
+    kind, k = stats.replicates_needed(test, 13)
+    assert kind == "classifiers" and k > 3
+    shape = (test.mean, test.seed_var, test.classifier_var)
+    assert stats.grid_power(*shape, 8, k, 13) >= stats.POWER_TARGET
+    assert stats.grid_power(*shape, 8, k - 1, 13) < stats.POWER_TARGET
+    assert stats.grid_power(*shape, stats.MAX_SEEDS, 3, 13) < stats.POWER_TARGET

@@ -42,9 +42,22 @@ def _cell(claim: Claim) -> str:
         if claim.robustness:
             parts.append(claim.robustness)
         if claim.verdict == "inconclusive":
-            needed = claim.seeds_needed
-            parts.append(f"~{needed} seeds would decide it" if needed else "more seeds: unknown")
+            parts.append(_needed(claim))
     return ", ".join(parts)
+
+
+def _needed(claim: Claim) -> str:
+    """What would decide an inconclusive claim, were the effect and spreads seen the truth."""
+    test = claim.primary.test if claim.primary else None
+    if claim.needed is None or test is None:
+        return "more seeds: unknown"
+    kind, count = claim.needed
+    if kind == "seeds":
+        return f"~{count} seeds would decide it"
+    return (
+        f"no seed count would with {test.classifiers} classifiers (their spread caps it); "
+        f"~{count} classifiers would"
+    )
 
 
 def _differ(row: Sequence[Claim], test: Test | None, adjusted: float | None) -> str:
@@ -261,7 +274,10 @@ def claims_summary(
                     "scale": c.record.scale,
                     "criterion": c.record.criterion,
                     "robustness": c.robustness,
-                    "seeds_needed": c.seeds_needed,
+                    "seeds_needed": c.needed[1] if c.needed and c.needed[0] == "seeds" else None,
+                    "classifiers_needed": (
+                        c.needed[1] if c.needed and c.needed[0] == "classifiers" else None
+                    ),
                     "note": c.note,
                     "primary": _judged(c.primary) if c.primary else None,
                     "readings": [_judged(j) for j in c.readings],

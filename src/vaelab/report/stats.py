@@ -121,6 +121,12 @@ class Test:
     p: float
     df: float
     sd: float  # the standard deviation of one replicate's margin (for the seeds needed)
+    # What the replicates needed are projected from: the seeds and classifiers tested, and the
+    # variance of one seed's and of one classifier's mean margin (0 for a seeds-only test).
+    seeds: int = 0
+    classifiers: int = 1
+    seed_var: float = 0.0
+    classifier_var: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {"mean": self.mean, "low": self.low, "high": self.high, "p": self.p, "df": self.df}
@@ -139,12 +145,19 @@ def t_p_values(
     return np.where(se > 0, p, np.where(mean != 0, signs, 1.0))
 
 
-def _test(mean: float, se: float, df: float, sd: float, runs: int) -> Test:
+def _test(
+    mean: float, se: float, df: float, sd: float, runs: int, grid: tuple[int, float, float] = ()
+) -> Test:
+    """`grid`, for a seeds × classifiers test: the classifiers, and the variances of one
+    seed's and of one classifier's mean margin."""
     p = float(t_p_values(np.array(mean), np.array(se), df, runs))
+    classifiers, seed_var, classifier_var = grid or (1, sd**2, 0.0)
+    shape = {"seeds": runs, "classifiers": classifiers, "classifier_var": classifier_var}
     if se == 0:
-        return Test(mean, mean, mean, p, df, 0.0)
+        return Test(mean, mean, mean, p, df, 0.0, **shape)
     quantile = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))
-    return Test(mean, mean - quantile * se, mean + quantile * se, p, df, sd)
+    low, high = mean - quantile * se, mean + quantile * se
+    return Test(mean, low, high, p, df, sd, seed_var=seed_var, **shape)
 
 
 def test_margins(margins: Sequence[float]) -> Test | None:
@@ -182,7 +195,7 @@ def test_grid(grid: np.ndarray) -> Test | None:
         return _test(mean, 0.0, seeds - 1, 0.0, seeds)
     df = (a + b) ** 2 / (a**2 / (seeds - 1) + b**2 / (classifiers - 1))
     sd = math.sqrt((a + b) * seeds)  # one seed's spread, as if the classifiers were averaged
-    return _test(mean, math.sqrt(a + b), df, sd, seeds)
+    return _test(mean, math.sqrt(a + b), df, sd, seeds, (classifiers, a * seeds, b * classifiers))
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -233,18 +246,37 @@ def equivalent(a: Sequence[float], b: Sequence[float], margin: float) -> tuple[b
 def power(n: int, effect: float, family: int) -> float:
     """Chance that a two-sided t-test on n seeds at ALPHA / family (Holm's first step, the
     hardest) decides an effect of `effect` seed standard deviations."""
-    if n < 2:
+    return grid_power(effect, 1.0, 0.0, n, 1, family)
+
+
+def grid_power(
+    mean: float, seed_var: float, classifier_var: float, seeds: int, classifiers: int, family: int
+) -> float:
+    """`power` for a seeds × classifiers grid: the grand mean's variance is seed_var / seeds
+    + classifier_var / classifiers, with Satterthwaite's degrees of freedom (`test_grid`)."""
+    if seeds < 2:
         return 0.0
-    df, shift = n - 1, effect * math.sqrt(n)
+    a, b = seed_var / seeds, classifier_var / classifiers if classifiers > 1 else 0.0
+    if a + b == 0:
+        return 0.0
+    df = (a + b) ** 2 / (a**2 / (seeds - 1) + (b**2 / (classifiers - 1) if b else 0.0))
+    shift = mean / math.sqrt(a + b)
     critical = float(stats.t.ppf(1 - ALPHA / family / 2, df))
     # The lower tail as the upper tail of the mirrored shift: scipy's nct.cdf gives NaN there.
     return float(stats.nct.sf(critical, df, shift) + stats.nct.sf(critical, df, -shift))
 
 
-def seeds_needed(effect: float, family: int) -> int | None:
-    """The fewest seeds that decide an effect of `effect` standard deviations with
-    POWER_TARGET; None when more than MAX_SEEDS would be needed."""
-    for n in range(2, MAX_SEEDS + 1):
-        if power(n, effect, family) >= POWER_TARGET:
-            return n
+def replicates_needed(test: Test, family: int) -> tuple[str, int] | None:
+    """What would decide an inconclusive test with POWER_TARGET, were its effect and spreads
+    the true ones: ('seeds', n) more seeds than it had; or, where the classifiers' spread
+    caps the power at any seed count, ('classifiers', k) with its seeds; None for neither."""
+    shape = (test.mean, test.seed_var, test.classifier_var)
+    for n in range(test.seeds + 1, MAX_SEEDS + 1):
+        if grid_power(*shape, n, test.classifiers, family) >= POWER_TARGET:
+            return "seeds", n
+    if test.classifiers < 2:
+        return None
+    for k in range(test.classifiers + 1, MAX_SEEDS + 1):
+        if grid_power(*shape, test.seeds, k, family) >= POWER_TARGET:
+            return "classifiers", k
     return None

@@ -63,7 +63,7 @@ class Claim:
     note: str
     primary: Judged | None = None
     readings: tuple[Judged, ...] = ()
-    seeds_needed: int | None = None
+    needed: tuple[str, int] | None = None  # ('seeds', n) or ('classifiers', k) to decide it
 
     @property
     def key(self) -> str:
@@ -248,7 +248,7 @@ def check_setup(runs: Sequence[Evidence]) -> list[Claim]:
         readings = tuple(_reading_verdicts(primaries, index, others))
         needed = None
         if primary.verdict == "inconclusive" and primary.test and primary.test.sd > 0:
-            needed = stats.seeds_needed(abs(primary.test.mean) / primary.test.sd, len(keys))
+            needed = stats.replicates_needed(primary.test, len(keys))
         claims[key] = Claim(
             record, primary.verdict, _note(record, primary), primary, readings, needed
         )
