@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from vaelab.core.params import INITS, SAMPLING_RULES
+from vaelab.core.sections import INITS, SAMPLING_RULES
 from vaelab.data.files import N_CLASSES, PIXELS
 
 # exp(±20) stays finite in float32 and no MNIST posterior needs a wider σ.
