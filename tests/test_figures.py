@@ -59,6 +59,8 @@ MODEL_P = params.ModelParams(
 )
 TRAIN_P = params.TrainParams(
     seeds=(42,),
+    extra_seeds=(),
+    extra_seed_setups=(),
     batch_size=8,
     lr=1e-3,
     adam_eps=1e-8,

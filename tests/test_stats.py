@@ -198,3 +198,25 @@ def test_classifiers_whose_spread_caps_the_power_are_what_is_needed() -> None:
     assert stats.grid_power(*shape, 8, k, 13) >= stats.POWER_TARGET
     assert stats.grid_power(*shape, 8, k - 1, 13) < stats.POWER_TARGET
     assert stats.grid_power(*shape, stats.MAX_SEEDS, 3, 13) < stats.POWER_TARGET
+
+
+def test_infinite_values_get_the_median_and_its_order_statistic_interval() -> None:
+    """A collapsed model's means are one point, so a Gaussian fitted to them is infinitely far
+    from N(0, I): such a value has no mean, and the interval falls back to order statistics."""
+    values = [math.inf, 35.9, math.inf, 40.6, 23.7, math.inf, math.inf, math.inf]
+    found = stats.interval(values, stats.POSITIVE)
+    assert (found.center, found.low, found.high) == (math.inf, 23.7, math.inf)
+    assert found.method == "median, order statistics (99%)"  # x(1), x(8) of 8: 1 − 2/2⁸
+    center, low, high, coverage = stats.median_interval(np.arange(20.0))
+    assert (center, low, high) == (9.0, 5.0, 14.0)  # x(6), x(15): the widest k with ≥ 95 %
+    assert coverage == pytest.approx(1 - 2 * scipy_stats.binom.cdf(5, 20, 0.5))
+
+
+def test_infinite_margins_are_judged_by_the_exact_sign_test() -> None:
+    margins = [-math.inf, -5.1, -math.inf, -4.9, -4.8, -math.inf, -math.inf, -math.inf]
+    test = stats.test_margins(margins)
+    assert test.p == pytest.approx(2 * 0.5**8) and test.mean == -math.inf
+    assert test.low == -math.inf and test.high == -4.8
+    grid = np.array([margins, margins, margins]).T
+    assert stats.test_grid(grid) == test
+    assert stats.welch(margins, [1.0, 2.0, 3.0]) is None
