@@ -93,7 +93,7 @@ def save_study(root: Path, raw: dict) -> dict[tuple[float, int], AE]:
                 epoch,
                 kind=kind_of(beta),
                 beta=beta,
-                params={"model": params.as_dict(model_p)},
+                params={"model": params.model_record(model_p)},
             )
             models[beta, epoch] = model
     classifier = Classifier(CLASSIFIER_P["hidden"], CLASSIFIER_P["dropout"])

@@ -56,6 +56,8 @@ MODEL_P = params.ModelParams(
     gaussian_variance=0.5,
     init="torch",
     sampling="log_var",
+    latent="normal",
+    prior_std=1.0,
 )
 TRAIN_P = params.TrainParams(
     seeds=(42,),
@@ -109,7 +111,7 @@ def save_models(models: Path, model_p: params.ModelParams = MODEL_P) -> None:
                 epoch,
                 kind=kind,
                 beta=beta,
-                params={"model": params.as_dict(model_p), "train": params.as_dict(TRAIN_P)},
+                params={"model": params.model_record(model_p), "train": params.as_dict(TRAIN_P)},
             )
 
 

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from vaelab.core import objectives, params
+from vaelab.core import latents, objectives, params
 from vaelab.core.models import VAE
 from vaelab.data.mnist import load_mnist
 from vaelab.evaluation import metrics
@@ -69,6 +69,31 @@ def test_importance_weights_give_the_exact_log_likelihood_when_z_is_ignored(
             assert torch.allclose(metrics.iwae_nats(log_w), exact, rtol=1e-5, atol=1e-3)
 
 
+@pytest.mark.parametrize("family", ["laplace", "uniform"])
+def test_importance_weights_of_each_latent_family_in_closed_form(mnist_root, family):
+    """As above, with q(z|x) the family's unit-variance posterior. Laplace's prior is q itself,
+    so IWAE is exact for any k. The uniform's prior is N(0, I), so the weights average to
+    p(x)·P(|z| ≤ √3)^D, and IWAE tends to −log p(x) − D·log P(|z| ≤ √3) as k grows."""
+    torch.manual_seed(0)
+    model = VAE([16], 3, family=family)
+    with torch.no_grad():
+        for parameter in model.encoder.parameters():
+            parameter.zero_()
+        model.decoder[0].weight.zero_()
+    x = load_mnist(mnist_root)[1].flat_float()[:4]
+    law = objectives.Likelihood("gaussian", 0.5)
+    with torch.inference_mode():
+        exact = law.recon(model.decode(torch.randn(1, 3)).expand(len(x), -1), x)
+        exact = exact + law.nats_offset
+        k = 1 if family == "laplace" else 20_000
+        log_w, _ = metrics.importance_log_weights(
+            model, x, law, k, torch.Generator().manual_seed(k)
+        )
+    inside = math.erf(math.sqrt(3) / math.sqrt(2))  # P(|z| ≤ √3), z ~ N(0, 1)
+    expected = exact if family == "laplace" else exact - 3 * math.log(inside)
+    assert torch.allclose(metrics.iwae_nats(log_w), expected, rtol=1e-5, atol=0.02)
+
+
 def test_log_normal_is_the_diagonal_gaussian_log_density():
     g = torch.Generator().manual_seed(0)
     z, mu, logvar = (torch.randn((5, 3), generator=g) for _ in range(3))
@@ -108,7 +133,7 @@ def test_log_posterior_survives_a_tiny_sigma_far_from_zero():
     mu, logvar = torch.full((1, 2), 30.0), torch.full((1, 2), 2 * math.log(1e-6))
     eps = torch.tensor([[[0.5, -1.0]]])
     z = mu + torch.exp(0.5 * logvar) * eps
-    exact = metrics.log_posterior(eps, logvar)
+    exact = latents.log_posterior("normal", eps, logvar)
     naive = metrics.log_normal(z, mu, logvar)
     expected = -0.5 * (2 * math.log(2 * math.pi) + 2 * 2 * math.log(1e-6) + 1.25)
     assert float(exact) == pytest.approx(expected, rel=1e-6)

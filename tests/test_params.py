@@ -39,6 +39,8 @@ def test_every_figures_beta_is_trained():
         ("vae", "betas", [0, -1], "vae.betas[1] = -1.0; expected a value ≥ 0"),
         ("model", "latent_dim", 0, "model.latent_dim = 0; expected a value > 0"),
         ("model", "likelihood", "poisson", "expected one of gaussian, bernoulli"),
+        ("model", "latent", "gamma", "model.latent = 'gamma'; expected one of normal, laplace,"),
+        ("model", "prior_std", 0, "model.prior_std = 0.0; expected a value > 0"),
         ("train", "lr", "fast", "train.lr = 'fast'; expected a float"),
         ("train", "batch_size", True, "train.batch_size = True; expected a int"),
         ("model", "hidden", 256, "model.hidden = 256; expected a list of int"),
@@ -135,6 +137,8 @@ def test_rules_across_sections_fail_whichever_section_is_loaded(
         ({"optimiser": {}}, "setups.study.optimiser: a setup overrides only model and train"),
         ({"train": {"batch_size": 0}}, "setups.study.train.batch_size = 0; expected a value > 0"),
         ({"model": {"sampling": "log_std"}}, "setups.study.model.sampling = 'log_std'"),
+        ({"model": {"latent": "cauchy"}}, "setups.study.model.latent = 'cauchy'; expected one"),
+        ({"model": {"prior_std": -1}}, "setups.study.model.prior_std = -1.0; expected a value >"),
     ],
 )
 def test_bad_setups_are_named_before_any_stage_runs(tmp_path, setup, message):
@@ -192,3 +196,12 @@ def test_bad_extra_seeds_are_named(tmp_path, extra, message):
         params.load("data", path=path)
     with pytest.raises(params.ParamsError, match="setups.nope: no such setup"):
         params.load_setup("nope")
+
+
+def test_a_models_record_leaves_out_the_latent_family_while_it_is_the_default():
+    """So that the models trained before the families existed keep their bytes and load."""
+    model = params.load("model")
+    assert model.latent == "normal" and model.prior_std == 1.0
+    assert "latent" not in params.model_record(model)
+    laplace = params.ModelParams(**{**params.as_dict(model), "latent": "laplace"})
+    assert params.model_record(laplace) == params.as_dict(laplace)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from vaelab.core import objectives
+from vaelab.core import latents, objectives
 from vaelab.core.models import build_autoencoder
 from vaelab.training.stacked_step import AdamSettings, StackedStep
 
@@ -17,7 +17,10 @@ def autograd_loss(model, x, eps, beta, likelihood):
         return objectives.autoencoder_terms(model.decode(mu), x, likelihood)["loss"]
     z = mu + torch.exp(0.5 * logvar) * eps  # logvar is the sampled q's, under either rule
     kl_logvar = model.objective_logvar(logvar)
-    return objectives.beta_vae_terms(model.decode(z), x, mu, kl_logvar, beta, likelihood)["loss"]
+    terms = objectives.beta_vae_terms(
+        model.decode(z), x, mu, kl_logvar, beta, likelihood, model.family, model.prior_std
+    )
+    return terms["loss"]
 
 
 CASES = [
@@ -29,10 +32,11 @@ CASES = [
 ]
 
 
-def _models(kind, sampling, n, seed=0, dtype=torch.float64):
+def _models(kind, sampling, n, seed=0, dtype=torch.float64, family="normal", prior_std=1.0):
     torch.manual_seed(seed)
     return [
-        build_autoencoder(kind, HIDDEN, 2, "glorot_uniform", sampling).to(dtype) for _ in range(n)
+        build_autoencoder(kind, HIDDEN, 2, "glorot_uniform", sampling, family, prior_std).to(dtype)
+        for _ in range(n)
     ]
 
 
@@ -44,11 +48,30 @@ def _stacked_rows(step, k, buffer):
 def test_gradients_equal_autograd(kind, beta, likelihood_name, sampling):
     """Three models stacked, each with its own batch, ε and β: each one's gradient is the one
     autograd gives that model alone."""
-    models = _models(kind, sampling, 3)
+    _compare_with_autograd(_models(kind, sampling, 3), kind, beta, likelihood_name, "normal")
+
+
+@pytest.mark.parametrize(
+    ("family", "sampling", "prior_std"),
+    [
+        ("laplace", "log_var", 1.0),
+        ("laplace", "log_sigma", 0.7),
+        ("uniform", "log_var", 1.0),
+        ("uniform", "log_sigma", 0.7),
+        ("normal", "log_var", 0.7),
+    ],
+)
+def test_each_latent_family_gradients_equal_autograd(family, sampling, prior_std):
+    """The same for each family's KL and noise, and for a prior of another spread."""
+    models = _models("vae", sampling, 3, family=family, prior_std=prior_std)
+    _compare_with_autograd(models, "vae", 5.0, "gaussian", family)
+
+
+def _compare_with_autograd(models, kind, beta, likelihood_name, family):
     betas = [None] * 3 if kind == "ae" else [beta, 2 * beta + 1, 0.5]
     likelihood = objectives.Likelihood(likelihood_name, 0.5)
     x = torch.rand(3, 16, 784, dtype=torch.float64)
-    eps = torch.randn(3, 16, 2, dtype=torch.float64)
+    eps = latents.unit_noise(family, (3, 16, 2), dtype=torch.float64)
     if kind == "ae":
         eps.zero_()
     step = StackedStep(models, betas, likelihood, AdamSettings(1e-3, 1e-7))

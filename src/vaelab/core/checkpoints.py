@@ -100,12 +100,18 @@ def load_autoencoder(
             f"{path} holds a {checkpoint.get('kind')!r} model, not {kind!r}; rerun `{rebuild}`"
         )
     trained_with = checkpoint.get("params", {}).get("model")
-    if trained_with != params.as_dict(model_p):
+    if trained_with != params.model_record(model_p):
         raise CheckpointError(
             f"{path} was trained with model params {trained_with}, but "
-            f"params.yaml now says {params.as_dict(model_p)}; rerun `{rebuild}`"
+            f"params.yaml now says {params.model_record(model_p)}; rerun `{rebuild}`"
         )
     model = build_autoencoder(
-        kind, model_p.hidden, model_p.latent_dim, model_p.init, model_p.sampling
+        kind,
+        model_p.hidden,
+        model_p.latent_dim,
+        model_p.init,
+        model_p.sampling,
+        model_p.latent,
+        model_p.prior_std,
     )
     return load_into(model, checkpoint, path).eval()

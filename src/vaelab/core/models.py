@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from vaelab.core import latents
 from vaelab.core.sections import INITS, SAMPLING_RULES
 from vaelab.data.files import N_CLASSES, PIXELS
 
@@ -72,7 +73,8 @@ class AE(nn.Module):
 
 
 class VAE(AE):
-    """Variational autoencoder: z = mu + sigma * eps, eps ~ N(0, I) (reparameterisation).
+    """Variational autoencoder: z = mu + sigma * eps (reparameterisation), eps of zero mean and
+    unit variance from the latent family (`core/latents.py`; N(0, I) for `normal`).
 
     `encode` returns the log-variance of the q(z|x) it samples from: under `log_sigma` that is
     2s, not the s the training objective's KL reads (`objective_logvar` undoes it).
@@ -80,11 +82,20 @@ class VAE(AE):
 
     stochastic = True
 
-    def __init__(self, hidden: Sequence[int], latent_dim: int, sampling: str = "log_var") -> None:
+    def __init__(
+        self,
+        hidden: Sequence[int],
+        latent_dim: int,
+        sampling: str = "log_var",
+        family: str = "normal",
+        prior_std: float = 1.0,
+    ) -> None:
         super().__init__(hidden, latent_dim)
         if sampling not in SAMPLING_RULES:
             raise ValueError(f"unknown sampling rule {sampling!r}; expected {SAMPLING_RULES}")
         self.sampling = sampling
+        self.family = latents.check_family(family)
+        self.prior_std = prior_std
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, s = self.encoder(x)
@@ -97,7 +108,7 @@ class VAE(AE):
     def latent(
         self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        eps = latents.unit_noise(self.family, mu.shape, generator, mu.dtype, mu.device)
         return mu + torch.exp(0.5 * logvar) * eps
 
 
@@ -141,9 +152,15 @@ def build_autoencoder(
     latent_dim: int,
     init: str = "torch",
     sampling: str = "log_var",
+    family: str = "normal",
+    prior_std: float = 1.0,
 ) -> AE:
-    """`kind` is 'ae' or 'vae'; `init` one of INITS, `sampling` one of SAMPLING_RULES."""
-    model = AE(hidden, latent_dim) if kind == "ae" else VAE(hidden, latent_dim, sampling)
+    """`kind` is 'ae' or 'vae'; `init` one of INITS, `sampling` one of SAMPLING_RULES,
+    `family` one of the latent families (an AE has none)."""
+    if kind == "ae":
+        model = AE(hidden, latent_dim)
+    else:
+        model = VAE(hidden, latent_dim, sampling, family, prior_std)
     if init == "glorot_uniform":
         glorot_uniform_(model, latent_dim)
     elif init != "torch":

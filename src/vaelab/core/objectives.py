@@ -12,20 +12,27 @@ import math
 import torch
 import torch.nn.functional as F
 
+from vaelab.core import latents
+
 LOG_2PI = math.log(2 * math.pi)
 
 
-def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, exp(logvar)) || N(0, 1)) per image and dimension, closed form (study eq. 10).
+def kl_per_dim(
+    mu: torch.Tensor, logvar: torch.Tensor, family: str = "normal", prior_std: float = 1.0
+) -> torch.Tensor:
+    """KL(q(z|x) || p(z)) per image and dimension, closed form: for `normal`,
+    KL(N(mu, exp(logvar)) || N(0, 1)) (study eq. 10); the others in `core/latents.py`.
 
     mu, logvar: (B, D). Returns (B, D), no reduction.
     """
-    return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar)
+    return latents.kl_per_dim(family, mu, logvar, prior_std)
 
 
-def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """(B,) KL to the N(0, I) prior, summed over latent dimensions."""
-    return kl_per_dim(mu, logvar).sum(dim=1)
+def kl_divergence(
+    mu: torch.Tensor, logvar: torch.Tensor, family: str = "normal", prior_std: float = 1.0
+) -> torch.Tensor:
+    """(B,) KL to the prior, summed over latent dimensions."""
+    return kl_per_dim(mu, logvar, family, prior_std).sum(dim=1)
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -73,10 +80,12 @@ def beta_vae_terms(
     logvar: torch.Tensor,
     beta: float,
     likelihood: Likelihood,
+    family: str = "normal",
+    prior_std: float = 1.0,
 ) -> dict[str, torch.Tensor]:
     """Batch means of recon, kl and the loss recon + β·KL. β = 0 still reports KL."""
     recon = likelihood.recon(logits, x).mean()
-    kl = kl_divergence(mu, logvar).mean()
+    kl = kl_divergence(mu, logvar, family, prior_std).mean()
     return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
 
 

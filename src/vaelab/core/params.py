@@ -44,6 +44,7 @@ __all__ = [
     "as_dict",
     "load",
     "load_setup",
+    "model_record",
     "parse_section",
 ]
 
@@ -235,6 +236,21 @@ def load_setup(name: str, path: Path | str = DEFAULT_PATH) -> Setup:
             f"{path}: setups.{name}: no such setup; expected one of {', '.join(setups)}"
         )
     return setups[name]
+
+
+# The latent family's keys at the values every model had before the families existed: a
+# model's record leaves them out while they hold these, so those models keep their bytes.
+LATENT_DEFAULTS = {"latent": "normal", "prior_std": 1.0}
+
+
+def model_record(model: ModelParams) -> dict[str, Any]:
+    """The model params a checkpoint saves and is checked against: `as_dict`, less the latent
+    family's keys while they all hold `LATENT_DEFAULTS`."""
+    record = as_dict(model)
+    if all(record[key] == default for key, default in LATENT_DEFAULTS.items()):
+        for key in LATENT_DEFAULTS:
+            del record[key]
+    return record
 
 
 def as_dict(section: Any) -> dict[str, Any]:

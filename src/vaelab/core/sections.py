@@ -32,6 +32,8 @@ class DataParams:
 SAMPLING_RULES = ("log_var", "log_sigma")
 # `torch`: nn.Linear's default. `glorot_uniform`: Keras's default (Glorot weights, zero bias).
 INITS = ("torch", "glorot_uniform")
+# The VAE's posterior and prior (core/latents.py, docs/latent-families.md).
+LATENT_FAMILIES = ("normal", "laplace", "uniform")
 
 
 def _require_seeds(where: str, seeds: tuple[int, ...], trains: str) -> None:
@@ -54,6 +56,8 @@ class ModelParams:
     gaussian_variance: float = rule_field(gt=0)
     init: str = rule_field(choices=INITS)
     sampling: str = rule_field(choices=SAMPLING_RULES)
+    latent: str = rule_field(choices=LATENT_FAMILIES)
+    prior_std: float = rule_field(gt=0)
 
     def check(self, where: str) -> None:
         require(len(self.hidden) > 0, where, "hidden", self.hidden, "at least one hidden layer")

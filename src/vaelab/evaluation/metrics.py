@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from vaelab.core import latents
 from vaelab.core.objectives import LOG_2PI, Likelihood
 
 
@@ -23,21 +24,18 @@ def importance_log_weights(
     x: (B, 784). Returns (log_w (k, B), recon_nats (k, B)); all k·B decodes in one batch.
     """
     mu, logvar = model.encode(x)
-    eps = torch.randn((k, *mu.shape), generator=generator, dtype=mu.dtype, device=mu.device)
+    family, prior_std = model.family, model.prior_std
+    eps = latents.unit_noise(family, (k, *mu.shape), generator, mu.dtype, mu.device)
     z = mu + torch.exp(0.5 * logvar) * eps  # (k, B, D)
     logits = model.decode(z.reshape(-1, z.shape[-1]))
     x_rep = x.expand(k, *x.shape).reshape(-1, x.shape[-1])
     recon_nats = (likelihood.recon(logits, x_rep) + likelihood.nats_offset).reshape(k, -1)
-    log_prior = log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
-    log_w = -recon_nats + log_prior - log_posterior(eps, logvar)
+    if family == "normal" and prior_std == 1.0:  # today's order of operations
+        log_prior = log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
+    else:
+        log_prior = latents.log_prior(family, z, prior_std)
+    log_w = -recon_nats + log_prior - latents.log_posterior(family, eps, logvar)
     return log_w, recon_nats
-
-
-def log_posterior(eps: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """log q(z|x) at z = μ + σ·ε, from ε itself. Recomputing z − μ in float32 loses σ·ε when
-    σ is far below the spacing of floats near μ (a β = 0 VAE's σ ~ 1e-6 at μ ~ 30), and the
-    IWAE estimate with it; (z − μ)² / σ² is ε² by construction."""
-    return -0.5 * (LOG_2PI + logvar + eps.square()).sum(dim=-1)
 
 
 def iwae_nats(log_w: torch.Tensor) -> torch.Tensor:

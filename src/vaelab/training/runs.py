@@ -77,7 +77,7 @@ def setup_params(setup: params.Setup) -> dict[str, Any]:
     """The params one run of a setup was trained with, as saved in its checkpoints: the
     setup's model and train, less the seed lists (the run's own seed is saved beside them)."""
     train = {k: v for k, v in params.as_dict(setup.train).items() if k not in params.SEED_KEYS}
-    return {"setup": setup.name, "model": params.as_dict(setup.model), "train": train}
+    return {"setup": setup.name, "model": params.model_record(setup.model), "train": train}
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,13 @@ def _train_together(
         seed_everything(run.seed)
         models.append(
             build_autoencoder(
-                run.kind, model_p.hidden, model_p.latent_dim, model_p.init, model_p.sampling
+                run.kind,
+                model_p.hidden,
+                model_p.latent_dim,
+                model_p.init,
+                model_p.sampling,
+                model_p.latent,
+                model_p.prior_std,
             ).to(device)
         )
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)

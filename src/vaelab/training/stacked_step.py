@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from vaelab.core import latents
 from vaelab.core.models import AE, LOGVAR_RANGE
 
 ALIGN = 64  # floats: a multiple of every vector width (AVX2 8, AVX-512 16) and of its unrolling
@@ -105,6 +106,8 @@ class StackedStep:
         self.stochastic = [m.stochastic for m in models]
         vaes = [m for m in models if m.stochastic]
         self.log_sigma = bool(vaes) and _same(vaes, "sampling") == "log_sigma"
+        self.family = _same(vaes, "family") if vaes else "normal"
+        self.prior_std = _same(vaes, "prior_std") if vaes else 1.0
         self.likelihood = likelihood
         self.adam = adam
         first = models[0]
@@ -192,7 +195,10 @@ class StackedStep:
         z = torch.addcmul(mu, std, eps)
         inputs_d, logits = self._forward(self.decoder, z)
         recon, g_logits = self._recon(logits, x)
-        kl = _model_sums(mu.square() + exp_s - 1.0 - s) * (0.5 / x.shape[1])
+        if self.family == "normal" and self.prior_std == 1.0:  # eq. 10 in today's order
+            kl = _model_sums(mu.square() + exp_s - 1.0 - s) * (0.5 / x.shape[1])
+        else:
+            kl = _model_sums(latents.kl_per_dim(self.family, mu, s, self.prior_std)) / x.shape[1]
         terms = {"loss": recon + self.beta * kl, "recon": recon, "kl": kl}
         return terms, (inputs_e, inputs_d, g_logits, (mu, s_raw, s, exp_s, std, eps))
 
@@ -219,9 +225,14 @@ class StackedStep:
             return torch.cat([g_z, torch.zeros_like(g_z)], dim=2)
         mu, s_raw, s, exp_s, std, eps = saved
         k = (self.beta / n).view(-1, 1, 1)
-        g_mu = torch.addcmul(g_z, mu, k)
         dstd_ds = std if self.log_sigma else std * 0.5
-        g_s = torch.addcmul((g_z * eps).mul_(dstd_ds), exp_s - 1.0, 0.5 * k)
+        if self.family == "normal" and self.prior_std == 1.0:  # eq. 10's, in today's order
+            g_mu = torch.addcmul(g_z, mu, k)
+            g_s = torch.addcmul((g_z * eps).mul_(dstd_ds), exp_s - 1.0, 0.5 * k)
+        else:  # the KL's own gradients; z = μ + σ·ε is the same for every family
+            kl_mu, kl_s = latents.kl_gradients(self.family, mu, s, self.prior_std)
+            g_mu = torch.addcmul(g_z, kl_mu, k)
+            g_s = torch.addcmul((g_z * eps).mul_(dstd_ds), kl_s, k)
         low, high = LOGVAR_RANGE
         g_s.mul_((s_raw >= low) & (s_raw <= high))  # clamp passes gradient only inside
         g_s.mul_(self.noisy)  # an AE's s does not enter its loss

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from vaelab.core import latents
 from vaelab.data.mnist import iterate_batches
 from vaelab.training.stacked_step import StackedStep
 
@@ -181,11 +182,11 @@ def _progress(settings: FitSettings, epoch: int, total: int) -> tqdm:
 def _stacked_noise(
     step: StackedStep, n: int, generators: Sequence[torch.Generator], device: torch.device
 ) -> torch.Tensor:
-    """Each VAE's n draws of ε ~ N(0, I) from its own generator, and zeros for each AE (whose
-    generator draws only its order): (K, n, D)."""
+    """Each VAE's n draws of ε (the family's unit noise; N(0, I) for `normal`) from its own
+    generator, and zeros for each AE (whose generator draws only its order): (K, n, D)."""
     shape = (n, step.latent_dim)
     draws = [
-        torch.randn(shape, generator=g) if noisy else torch.zeros(shape)
+        latents.unit_noise(step.family, shape, g) if noisy else torch.zeros(shape)
         for g, noisy in zip(generators, step.stochastic, strict=True)
     ]
     return torch.stack(draws).to(device)

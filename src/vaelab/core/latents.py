@@ -22,7 +22,8 @@ import math
 
 import torch
 
-FAMILIES = ("normal", "laplace", "uniform")
+from vaelab.core.sections import LATENT_FAMILIES as FAMILIES
+
 LOG_2PI = math.log(2 * math.pi)
 SQRT2 = math.sqrt(2.0)
 SQRT3 = math.sqrt(3.0)
@@ -103,9 +104,10 @@ def prior_sample(
     mean: float = 0.0,
     std: float = 1.0,
 ) -> torch.Tensor:
-    """Draws of the family's prior moved to `mean` and scaled to `std` (the study's figure 14
-    draws N(1, 0.5²): mean 1, half the prior's spread)."""
-    return mean + std * unit_noise(prior_family(family), shape, generator)
+    """Draws of the family's unit-variance prior moved to `mean` and scaled to `std` (the
+    study's figure 14 draws N(1, 0.5²): mean 1, half the prior's spread)."""
+    noise = unit_noise(prior_family(family), shape, generator)
+    return noise if (mean, std) == (0.0, 1.0) else mean + std * noise
 
 
 def kl_per_dim(
