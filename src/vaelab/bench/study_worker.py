@@ -26,7 +26,7 @@ from vaelab.bench.loops import (
     stacked_windows,
 )
 from vaelab.core import objectives, params
-from vaelab.core.models import AE, build_autoencoder
+from vaelab.core.models import AE, autoencoder_for
 from vaelab.core.runtime import kernels, seed_everything, set_threads
 from vaelab.data.mnist import load_mnist
 from vaelab.training.stacked_step import AdamSettings, StackedStep
@@ -39,8 +39,7 @@ STACKED = "stacked"
 def _vae(setup: params.Setup, seed: int) -> AE:
     """The setup's VAE, initialised from `seed` as its training stage does."""
     seed_everything(seed)
-    m = setup.model
-    return build_autoencoder("vae", m.hidden, m.latent_dim, m.init, m.sampling)
+    return autoencoder_for("vae", setup.model)
 
 
 def prepare(spec: dict[str, Any]) -> Callable[[], Rates]:

@@ -24,7 +24,7 @@ from vaelab.bench.loops import (
     stacked_windows,
 )
 from vaelab.core import objectives, params
-from vaelab.core.models import AE, build_autoencoder
+from vaelab.core.models import AE, autoencoder_for
 from vaelab.core.runtime import seed_everything, set_threads
 from vaelab.data.mnist import load_mnist
 from vaelab.evaluation import metrics
@@ -37,8 +37,7 @@ BETA = 1.0  # the study's VAE
 
 def _vae(setup: params.Setup) -> AE:
     seed_everything(setup.train.seeds[0])
-    m = setup.model
-    return build_autoencoder("vae", m.hidden, m.latent_dim, m.init, m.sampling)
+    return autoencoder_for("vae", setup.model)
 
 
 def _loops(setup: params.Setup, data_root: Path, train_x: torch.Tensor, timing: Timing):

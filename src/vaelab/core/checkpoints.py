@@ -11,7 +11,7 @@ from torch import nn
 
 from vaelab.core import params
 from vaelab.core.io import write_with
-from vaelab.core.models import AE, Classifier, build_autoencoder
+from vaelab.core.models import AE, Classifier, autoencoder_for
 from vaelab.core.names import (
     checkpoint_file,
     classifier_path,
@@ -105,13 +105,5 @@ def load_autoencoder(
             f"{path} was trained with model params {trained_with}, but "
             f"params.yaml now says {params.model_record(model_p)}; rerun `{rebuild}`"
         )
-    model = build_autoencoder(
-        kind,
-        model_p.hidden,
-        model_p.latent_dim,
-        model_p.init,
-        model_p.sampling,
-        model_p.latent,
-        model_p.prior_std,
-    )
+    model = autoencoder_for(kind, model_p)
     return load_into(model, checkpoint, path).eval()

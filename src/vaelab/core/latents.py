@@ -41,6 +41,12 @@ def check_family(family: str) -> str:
     return family
 
 
+def is_standard_normal(family: str, prior_std: float) -> bool:
+    """The family every model had before the others existed, whose code paths keep their old
+    order of operations (and so the old bytes)."""
+    return family == "normal" and prior_std == 1.0
+
+
 def prior_family(family: str) -> str:
     """The family of the prior p(z): the uniform posterior has a Gaussian prior."""
     return "normal" if check_family(family) == "uniform" else family
@@ -116,9 +122,7 @@ def kl_per_dim(
     """KL(q(z|x) ‖ p(z)) per image and latent dimension, closed form (no reduction)."""
     if check_family(family) == "laplace":
         # KL(Laplace(μ, b) ‖ Laplace(0, b₀)) = log(b₀/b) + |μ|/b₀ + (b/b₀)·e^(−|μ|/b) − 1
-        b = torch.exp(0.5 * logvar) / SQRT2
-        b0 = prior_std / SQRT2
-        a = mu.abs()
+        a, b, b0 = _laplace_scales(mu, logvar, prior_std)
         return math.log(b0) - torch.log(b) + a / b0 + (b / b0) * torch.exp(-a / b) - 1.0
     if prior_std == 1.0:  # the study's eq. 10 in today's order of operations
         gaussian = 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar)
@@ -134,12 +138,17 @@ def kl_gradients(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """∂KL/∂μ and ∂KL/∂logvar, elementwise, for a step that writes its backward pass out."""
     if check_family(family) == "laplace":
-        b = torch.exp(0.5 * logvar) / SQRT2
-        b0 = prior_std / SQRT2
-        a = mu.abs()
+        a, b, b0 = _laplace_scales(mu, logvar, prior_std)
         decay = torch.exp(-a / b)
         grad_mu = mu.sign() * (1.0 - decay) / b0
         grad_logvar = 0.5 * ((b / b0) * decay * (1.0 + a / b) - 1.0)
         return grad_mu, grad_logvar
     variance = prior_std**2
     return mu / variance, 0.5 * (logvar.exp() / variance - 1.0)
+
+
+def _laplace_scales(
+    mu: torch.Tensor, logvar: torch.Tensor, prior_std: float
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """|μ|, the posterior's scale b = σ/√2 and the prior's b₀ = s₀/√2."""
+    return mu.abs(), torch.exp(0.5 * logvar) / SQRT2, prior_std / SQRT2

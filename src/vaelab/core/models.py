@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from vaelab.core import latents
-from vaelab.core.sections import INITS, SAMPLING_RULES
+from vaelab.core.sections import INITS, SAMPLING_RULES, ModelParams
 from vaelab.data.files import N_CLASSES, PIXELS
 
 # exp(±20) stays finite in float32 and no MNIST posterior needs a wider σ.
@@ -47,6 +47,9 @@ class AE(nn.Module):
 
     stochastic = False
     sampling = "log_var"
+    # No posterior, but its "prior samples" decode N(0, I), as the study's figures do.
+    family = "normal"
+    prior_std = 1.0
 
     def __init__(self, hidden: Sequence[int], latent_dim: int) -> None:
         super().__init__()
@@ -166,6 +169,19 @@ def build_autoencoder(
     elif init != "torch":
         raise ValueError(f"unknown init {init!r}; expected one of {INITS}")
     return model
+
+
+def autoencoder_for(kind: str, model_p: ModelParams) -> AE:
+    """`build_autoencoder` with every setting from a setup's `model` params."""
+    return build_autoencoder(
+        kind,
+        model_p.hidden,
+        model_p.latent_dim,
+        model_p.init,
+        model_p.sampling,
+        model_p.latent,
+        model_p.prior_std,
+    )
 
 
 @torch.no_grad()

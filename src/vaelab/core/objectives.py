@@ -17,22 +17,12 @@ from vaelab.core import latents
 LOG_2PI = math.log(2 * math.pi)
 
 
-def kl_per_dim(
-    mu: torch.Tensor, logvar: torch.Tensor, family: str = "normal", prior_std: float = 1.0
-) -> torch.Tensor:
-    """KL(q(z|x) || p(z)) per image and dimension, closed form: for `normal`,
-    KL(N(mu, exp(logvar)) || N(0, 1)) (study eq. 10); the others in `core/latents.py`.
-
-    mu, logvar: (B, D). Returns (B, D), no reduction.
-    """
-    return latents.kl_per_dim(family, mu, logvar, prior_std)
-
-
 def kl_divergence(
     mu: torch.Tensor, logvar: torch.Tensor, family: str = "normal", prior_std: float = 1.0
 ) -> torch.Tensor:
-    """(B,) KL to the prior, summed over latent dimensions."""
-    return kl_per_dim(mu, logvar, family, prior_std).sum(dim=1)
+    """(B,) KL(q(z|x) || p(z)) summed over latent dimensions, closed form (`core/latents.py`;
+    for `normal`, the study's eq. 10). mu, logvar: (B, D)."""
+    return latents.kl_per_dim(family, mu, logvar, prior_std).sum(dim=1)
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -148,7 +148,7 @@ def evaluate_checkpoint(
             "neg_elbo_nats": float(terms["neg_elbo_nats"].mean()),
             "iwae_nats": float(terms["iwae_nats"].mean()),
             **objectives.kl_shares(row["recon"], kl, beta),
-            "kl_per_dim": objectives.kl_per_dim(terms["mu"], logvar, model.family, model.prior_std)
+            "kl_per_dim": latents.kl_per_dim(model.family, terms["mu"], logvar, model.prior_std)
             .mean(dim=0)
             .tolist(),
         }
@@ -162,9 +162,9 @@ def evaluate_checkpoint(
     row["aggregate_posterior"] = metrics.aggregate_posterior(terms["mu"], logvar)
     row["aggregate_means"] = metrics.aggregate_posterior(terms["mu"], None)
     row |= ensemble_scores(ref, terms["images"], eval_p, "recon")[0]
-    # Samples of the prior (an AE has none: it decodes N(0, I), as the study's figures do),
-    # then of the prior moved to `shifted_mean` and scaled by `shifted_std` (figure 14).
-    family, prior_std = getattr(model, "family", "normal"), getattr(model, "prior_std", 1.0)
+    # Samples of the prior, then of the prior moved to `shifted_mean` and scaled by
+    # `shifted_std` (figure 14).
+    family, prior_std = model.family, model.prior_std
     shape = (eval_p.n_prior_samples, model.latent_dim)
     prior_z = latents.prior_sample(family, shape, generator, 0.0, prior_std)
     scores, prior_features = _sample_scores(model, ref, prior_z, eval_p, "prior")
@@ -173,7 +173,7 @@ def evaluate_checkpoint(
     shifted_std = eval_p.shifted_std * prior_std
     shifted_z = latents.prior_sample(family, shape, generator, eval_p.shifted_mean, shifted_std)
     row |= _sample_scores(model, ref, shifted_z, eval_p, "shifted")[0]
-    if family != "normal" or prior_std != 1.0:  # left out for normal: today's bytes
+    if not latents.is_standard_normal(family, prior_std):  # left out: the bytes of before
         row |= {"latent": family, "prior_std": prior_std}
     return row
 

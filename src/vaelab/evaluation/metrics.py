@@ -30,7 +30,7 @@ def importance_log_weights(
     logits = model.decode(z.reshape(-1, z.shape[-1]))
     x_rep = x.expand(k, *x.shape).reshape(-1, x.shape[-1])
     recon_nats = (likelihood.recon(logits, x_rep) + likelihood.nats_offset).reshape(k, -1)
-    if family == "normal" and prior_std == 1.0:  # today's order of operations
+    if latents.is_standard_normal(family, prior_std):  # the order of operations of before
         log_prior = log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
     else:
         log_prior = latents.log_prior(family, z, prior_std)

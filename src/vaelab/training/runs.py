@@ -18,7 +18,7 @@ from dvclive import Live
 from vaelab.core import objectives, params
 from vaelab.core.checkpoints import checkpoint_path, save_checkpoint
 from vaelab.core.io import atomic_dir
-from vaelab.core.models import Classifier, build_autoencoder
+from vaelab.core.models import Classifier, autoencoder_for
 from vaelab.core.names import CLASSIFIER, classifier_name, kind_of, model_name
 from vaelab.core.runtime import (
     environment,
@@ -137,17 +137,7 @@ def _train_together(
     models = []
     for run in runs:  # each model's initial weights come from its own seed, as alone
         seed_everything(run.seed)
-        models.append(
-            build_autoencoder(
-                run.kind,
-                model_p.hidden,
-                model_p.latent_dim,
-                model_p.init,
-                model_p.sampling,
-                model_p.latent,
-                model_p.prior_std,
-            ).to(device)
-        )
+        models.append(autoencoder_for(run.kind, model_p).to(device))
     likelihood = objectives.Likelihood(model_p.likelihood, model_p.gaussian_variance)
     adam = AdamSettings(train_p.lr, train_p.adam_eps)
     step = StackedStep(models, [run.beta for run in runs], likelihood, adam)

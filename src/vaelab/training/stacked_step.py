@@ -108,6 +108,7 @@ class StackedStep:
         self.log_sigma = bool(vaes) and _same(vaes, "sampling") == "log_sigma"
         self.family = _same(vaes, "family") if vaes else "normal"
         self.prior_std = _same(vaes, "prior_std") if vaes else 1.0
+        self.eq10 = latents.is_standard_normal(self.family, self.prior_std)  # today's order
         self.likelihood = likelihood
         self.adam = adam
         first = models[0]
@@ -195,7 +196,7 @@ class StackedStep:
         z = torch.addcmul(mu, std, eps)
         inputs_d, logits = self._forward(self.decoder, z)
         recon, g_logits = self._recon(logits, x)
-        if self.family == "normal" and self.prior_std == 1.0:  # eq. 10 in today's order
+        if self.eq10:
             kl = _model_sums(mu.square() + exp_s - 1.0 - s) * (0.5 / x.shape[1])
         else:
             kl = _model_sums(latents.kl_per_dim(self.family, mu, s, self.prior_std)) / x.shape[1]
@@ -226,7 +227,7 @@ class StackedStep:
         mu, s_raw, s, exp_s, std, eps = saved
         k = (self.beta / n).view(-1, 1, 1)
         dstd_ds = std if self.log_sigma else std * 0.5
-        if self.family == "normal" and self.prior_std == 1.0:  # eq. 10's, in today's order
+        if self.eq10:
             g_mu = torch.addcmul(g_z, mu, k)
             g_s = torch.addcmul((g_z * eps).mul_(dstd_ds), exp_s - 1.0, 0.5 * k)
         else:  # the KL's own gradients; z = μ + σ·ε is the same for every family
