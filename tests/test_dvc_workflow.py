@@ -216,7 +216,13 @@ def test_a_seed_or_a_setup_change_reruns_only_its_own_stages(tmp_path, mnist_roo
     of one setup only that setup's."""
     repo = copy_repository(tmp_path, mnist_root, one_quick_classifier)
     raw = yaml.safe_load((repo / "params.yaml").read_text())
-    raw["train"] |= {"seeds": [42], "extra_seed_setups": [], "checkpoints": [1]}
+    raw["train"] |= {
+        "seeds": [42],
+        "extra_seed_setups": [],
+        "more_seed_setups": [],
+        "checkpoints": [1],
+    }
+    raw["setups"] = {name: raw["setups"][name] for name in ("study", "wide")}
     raw["vae"]["betas"] = [0, 1]
     raw["figures"] |= {"betas": [0, 1], "example_beta": 1, "pair_betas": [0, 1]}
     raw["figures"] |= {"curve_betas": [0, 1], "shifted_betas": [0, 1]}

@@ -7,6 +7,7 @@ dvclive's schema. The digits are the real MNIST test set.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import subprocess
@@ -20,11 +21,12 @@ import torch
 import yaml
 from PIL import Image
 
-from vaelab.core import params
+from vaelab.core import latents, params
 from vaelab.core.checkpoints import CheckpointError, checkpoint_path, save_checkpoint
 from vaelab.core.models import build_autoencoder
 from vaelab.core.names import (
     FIG_BETA_PAIR,
+    FIG_UNIFORM,
     Run,
     curve_path,
     epoch_key,
@@ -38,15 +40,21 @@ from vaelab.data.mnist import load_split
 from vaelab.figures.decodes import (
     encode_draws,
     encode_means,
-    normal_quantiles,
     pixel_std,
     posterior_density,
+    prior_quantiles,
     redecodes,
 )
 from vaelab.figures.from_checkpoints import fig09_beta_pair
 from vaelab.figures.inputs import FiguresError, Inputs, Study
 from vaelab.figures.make import make_figures
 from vaelab.figures.primitives import TILE_PADDING, figure_style, tile
+from vaelab.figures.uniform import (
+    holds_other_centre,
+    nearest_classes,
+    square_border,
+    uniform_numbers,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_P = params.ModelParams(
@@ -63,6 +71,8 @@ TRAIN_P = params.TrainParams(
     seeds=(42,),
     extra_seeds=(),
     extra_seed_setups=(),
+    more_seeds=(),
+    more_seed_setups=(),
     batch_size=8,
     lr=1e-3,
     adam_eps=1e-8,
@@ -325,17 +335,38 @@ def test_stage_exits_1_naming_the_target_without_traceback(study, mnist_root, tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
 
 
-def test_quantile_grid_and_posterior_raster():
-    assert normal_quantiles(2).tolist() == pytest.approx([-0.6745, 0.6745], abs=1e-4)
-    density, extent = posterior_density(torch.tensor([1.0, -2.0]), torch.tensor([0.5, 0.25]))
+def test_prior_quantiles_per_family():
+    assert prior_quantiles(2).tolist() == pytest.approx([-0.6745, 0.6745], abs=1e-4)
+    # Laplace(0, b): the quartiles are ±b·log 2; the uniform family's prior is normal
+    b = 2.0 / math.sqrt(2)
+    laplace = prior_quantiles(2, "laplace", 2.0).tolist()
+    assert laplace == pytest.approx([-b * math.log(2), b * math.log(2)], rel=1e-5)
+    assert prior_quantiles(3, "uniform", 2.0).tolist() == pytest.approx(
+        (2.0 * prior_quantiles(3)).tolist()
+    )
+
+
+@pytest.mark.parametrize("family", ["normal", "laplace", "uniform"])
+def test_posterior_raster_is_the_family_density(family):
+    mu, sigma = torch.tensor([1.0, -2.0]), torch.tensor([0.5, 0.25])
+    density, extent = posterior_density(mu, sigma, family, points=401)
     cell = (
         (extent[1] - extent[0])
         / (density.shape[1] - 1)
         * (extent[3] - extent[2])
         / (density.shape[0] - 1)
     )
-    assert float(density.sum()) * cell == pytest.approx(1.0, abs=0.02)
+    assert float(density.sum()) * cell == pytest.approx(1.0, abs=0.03)
     assert math.isclose(extent[1] - extent[0], extent[3] - extent[2])
+    centre = density[200, 200]  # the raster's middle is μ: the mode of each family
+    assert float(centre) == pytest.approx(float(density.max()), rel=1e-6)
+    z1 = torch.linspace(extent[0], extent[1], 401)
+    inside = (z1 - mu[0]).abs() <= math.sqrt(3) * sigma[0]
+    row = density[200]
+    if family == "uniform":  # a box of width 2√3σ: flat inside, zero outside
+        assert torch.all(row[~inside] == 0) and torch.allclose(row[inside], centre)
+    else:
+        assert torch.all(row[~inside] > 0)
 
 
 @pytest.mark.parametrize(("count", "per_row"), [(64, 8), (5, 8), (10, 4), (400, 20), (1, 3)])
@@ -347,3 +378,55 @@ def test_tile_matches_torchvision_make_grid(count, per_row):
         images.reshape(-1, 1, 28, 28), nrow=per_row, padding=TILE_PADDING, pad_value=1.0
     )[0].numpy()
     assert np.array_equal(tile(images, per_row), expected)
+
+
+@pytest.mark.parametrize("family", ["laplace", "uniform"])
+def test_other_families_draw_every_figure_from_their_own_prior(family, mnist_root, tmp_path):
+    model_p = dataclasses.replace(MODEL_P, latent=family, prior_std=2.0)
+    save_models(tmp_path / "models", model_p)
+    write_metrics(tmp_path / "metrics")
+    numbers = run(tmp_path, mnist_root, model_p=model_p)
+    expected = expected_figures(TRAIN_P.checkpoints, model_p.latent_dim, family)
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == sorted(expected)
+    assert (FIG_UNIFORM in expected) == (family == "uniform")
+    inputs = Inputs(tmp_path / "models", tmp_path / "metrics", RUN, model_p, (1, 3), VAE_P.betas)
+    drawn = Study(
+        inputs, FIGURES_P, TRAIN_P, EVAL_P, torch.zeros(1, 784), torch.zeros(1), tmp_path
+    )
+    z = drawn.prior_z()
+    expected_z = latents.prior_sample(family, z.shape, drawn.generator(), 0.0, 2.0)
+    assert torch.equal(z, expected_z)
+    assert torch.equal(
+        drawn.shifted_z(), latents.prior_sample(family, z.shape, drawn.generator(), 1.0, 1.0)
+    )
+    if family != "uniform":
+        assert "uniform_boxes" not in numbers
+        return
+    boxes = numbers["uniform_boxes"]
+    assert boxes["digits"] == FIGURES_P.scatter_points
+    assert 0.0 <= boxes["share_holding_other_centre"] <= 1.0
+    assert all(w > 0 for w in boxes["mean_half_width"])
+    first, second = boxes["nearest_classes"]
+    assert 0 <= first < second <= 9
+
+
+def test_uniform_box_numbers_on_known_boxes():
+    mu = torch.tensor([[0.0, 0.0], [3.0, 0.0], [0.2, 0.0], [10.0, 10.0]])
+    half = torch.tensor([[0.5, 0.5], [0.5, 0.5], [4.0, 4.0], [0.1, 0.1]])
+    labels = torch.tensor([0, 1, 0, 2])
+    centres = torch.tensor([[0.1, 0.0], [3.0, 0.0], [10.0, 10.0]])
+    # digit 2's wide box holds class 1's centre; the others hold only their own class's
+    held = holds_other_centre(mu, half, labels, centres)
+    assert held.tolist() == [False, False, True, False]
+    assert nearest_classes(centres) == (0, 1)
+    numbers, found = uniform_numbers(mu, half, labels)
+    assert numbers["share_holding_other_centre"] == pytest.approx(0.25)
+    assert numbers["mean_half_width"] == pytest.approx([1.275, 1.275])
+    assert torch.allclose(found[:3], centres) and torch.isnan(found[3:]).all()
+
+
+def test_square_border_goes_around_the_square():
+    points = square_border(2.0, 4)
+    assert points.shape == (16, 2)
+    assert torch.all(points.abs().max(dim=1).values == 2.0)  # every point on the border
+    assert points[0].tolist() == [-2.0, 2.0] and len({tuple(p) for p in points.tolist()}) == 16

@@ -161,16 +161,20 @@ def test_a_setup_overrides_only_what_it_names():
     assert (wide.model, wide.train) == (model, train)
 
 
-def test_the_setups_train_extra_seeds_take_them_on_top_of_every_setups_seeds():
+def test_the_setups_seed_tiers_take_their_seeds_on_top_of_every_setups_seeds():
     setups, train = params.load("setups", "train")
-    study, wide = setups["study"], setups["wide"]
-    assert train.extra_seed_setups == ("study",)
-    assert study.train.seeds == (*train.seeds, *train.extra_seeds)
+    study, wide, laplace = setups["study"], setups["wide"], setups["laplace"]
+    assert train.extra_seed_setups == ("study", "laplace")
+    assert train.more_seed_setups == ("study",)
+    assert study.train.seeds == (*train.seeds, *train.extra_seeds, *train.more_seeds)
+    assert laplace.train.seeds == (*train.seeds, *train.extra_seeds)
     assert wide.train.seeds == train.seeds
-    assert [run.extra for run in study.runs] == [s in train.extra_seeds for s in study.train.seeds]
-    assert not any(run.extra for run in wide.runs)
-    last = study.runs[-1]
-    assert train_target(5.0, last) == f"train_vae_extra@study-5-{last.seed}"
+    tiers = {**{s: "extra" for s in train.extra_seeds}, **{s: "more" for s in train.more_seeds}}
+    assert [run.tier for run in study.runs] == [tiers.get(s, "") for s in study.train.seeds]
+    assert not any(run.tier for run in wide.runs)
+    last, extra = study.runs[-1], laplace.runs[-1]
+    assert train_target(5.0, last) == f"train_vae_more@study-5-{last.seed}"
+    assert train_target(None, extra) == f"train_ae_extra@laplace-{extra.seed}"
     assert train_target(None, study.runs[0]) == f"train_ae@study-{study.runs[0].seed}"
 
 
@@ -184,6 +188,15 @@ def test_the_setups_train_extra_seeds_take_them_on_top_of_every_setups_seeds():
         (
             {"extra_seed_setups": ["studdy"]},
             "train.extra_seed_setups names 'studdy', which is not a setup",
+        ),
+        (
+            {"more_seeds": [45]},
+            "train.more_seeds = [45]; expected seeds that are not in train.seeds or "
+            "train.extra_seeds",
+        ),
+        (
+            {"more_seed_setups": ["wdie"]},
+            "train.more_seed_setups names 'wdie', which is not a setup",
         ),
     ],
 )

@@ -34,7 +34,12 @@ NEW_BETAS = {"a": 2, "b": 3}  # clone: the β it adds
 def tiny_sweep(raw: dict) -> None:
     """One small setup, one seed, one epoch: the sweep's shape at a fraction of its cost."""
     raw["setups"] = {SETUP: {"model": {"hidden": [32]}, "train": {"batch_size": 500}}}
-    raw["train"] |= {"seeds": [SEED], "extra_seed_setups": [], "checkpoints": [1]}
+    raw["train"] |= {
+        "seeds": [SEED],
+        "extra_seed_setups": [],
+        "more_seed_setups": [],
+        "checkpoints": [1],
+    }
     raw["vae"]["betas"] = BASE_BETAS
     raw["figures"] |= {"betas": BASE_BETAS, "example_beta": 1, "pair_betas": BASE_BETAS}
     raw["figures"] |= {"curve_betas": BASE_BETAS, "shifted_betas": BASE_BETAS}

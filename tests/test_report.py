@@ -148,8 +148,17 @@ def test_report_builds_and_marks_missing_inputs(tmp_path: Path, settings: dict) 
     html = (out / "index.html").read_text()
     for claim in ("1", "2", "3a", "10"):
         assert f"<td>{claim}</td>" in html  # the details table, one row per claim
-    claims = json.loads((tmp_path / "metrics" / "claims.json").read_text())["setups"]
-    assert set(claims) == {"study", "wide"}
+    found = json.loads((tmp_path / "metrics" / "claims.json").read_text())
+    claims = found["setups"]
+    assert set(claims) == set(settings["setups"])
+    # claim 11 pairs the Laplace setup with its normal twin; their metrics are missing here
+    laplace = found["equivalence"]["comparisons"]["laplace"]
+    assert laplace["twin"] == "study" and laplace["verdict"] == "not measured"
+    assert "| **11.** “Additionally, the Laplace distribution" in markdown
+    assert (
+        "**not measured** against `study`" in markdown
+        and "the normal twin of `laplace`" in markdown
+    )
     by_classifier = claims["study"]["10"]["primary"]["margin_by_run"]
     assert by_classifier.keys() == set(map(str, CLASSIFIER_SEEDS))
     assert claims["study"]["1"]["verdict"] == "not measured"
@@ -207,9 +216,12 @@ def test_report_builds_from_nothing(tmp_path: Path, settings: dict) -> None:
     out = _build(tmp_path, settings)
     markdown = (out / "README.md").read_text()
     assert (
-        "14 checked under 2 setups (`study`: 0 holds, 0 does not hold, 0 inconclusive, "
+        "14 checked under 4 setups (`study`: 0 holds, 0 does not hold, 0 inconclusive, "
         "14 not measured; `wide`: 0 holds"
     ) in markdown
+    assert "and claim 11 (Laplace ≈ N(0, 1)) not measured for `laplace` against `study`" in (
+        markdown
+    )
     assert "run `dvc repro train_classifier`" in markdown
 
 
@@ -272,7 +284,7 @@ def test_stage_script_runs_on_partial_metrics(tmp_path: Path) -> None:
     assert "study: 1 not measured" in done.stdout and "10 holds" in done.stdout
     assert (tmp_path / "report" / "index.html").stat().st_size > 0
     summary = json.loads((tmp_path / "metrics" / "summary.json").read_text())
-    assert set(summary) == {"study", "wide"}
+    assert set(summary) == set(params.load("setups", path=REPO / "params.yaml"))
     assert summary["study"]["verdicts"]["holds"] >= 1
     assert sum(summary["study"]["verdicts"].values()) == 14
 

@@ -27,7 +27,12 @@ def tiny_one_thread(raw: dict) -> None:
     raw["setups"] = {
         SETUP: {"model": {"hidden": [32]}, "train": {"batch_size": 500, "threads": 1}}
     }
-    raw["train"] |= {"seeds": [SEED], "extra_seed_setups": [], "checkpoints": [1]}
+    raw["train"] |= {
+        "seeds": [SEED],
+        "extra_seed_setups": [],
+        "more_seed_setups": [],
+        "checkpoints": [1],
+    }
     raw["classifier"] |= {"epochs": 1, "seeds": [7]}
     raw["vae"]["betas"] = BETAS
     raw["figures"] |= {"betas": BETAS, "example_beta": 1, "pair_betas": BETAS}
@@ -46,6 +51,7 @@ def write_params(tmp_path: Path, edit) -> Path:
 def test_every_setup_trains_together_in_as_many_processes_as_its_threads_allow(tmp_path):
     def three_setups(raw):
         raw["train"] |= {"seeds": [1, 2], "extra_seeds": [3], "extra_seed_setups": ["lean"]}
+        raw["train"] |= {"more_seeds": [4], "more_seed_setups": ["busy"]}
         raw["setups"] = {
             "lean": {"train": {"threads": 1}},
             "busy": {"train": {"threads": 2}},
@@ -56,8 +62,9 @@ def test_every_setup_trains_together_in_as_many_processes_as_its_threads_allow(t
     path = write_params(tmp_path, three_setups)
     betas = yaml.safe_load(path.read_text())["vae"]["betas"]
     lean, busy, gpu = repro.training_batches(cores=2, path=path)
-    runs = [Run("lean", 1), Run("lean", 2), Run("lean", 3, extra=True)]
-    assert "train_vae_extra@lean-0-3" in lean.targets and len(busy.targets) == 2 * len(betas) + 2
+    runs = [Run("lean", 1), Run("lean", 2), Run("lean", 3, tier="extra")]
+    assert "train_vae_extra@lean-0-3" in lean.targets and len(busy.targets) == 3 * len(betas) + 3
+    assert "train_vae_more@busy-0-4" in busy.targets
     assert lean.setup == "lean" and lean.width == 2
     assert sorted(lean.targets) == sorted(train_target(b, r) for r in runs for b in (None, *betas))
     shares = lean.shares()
@@ -214,3 +221,29 @@ def test_a_damaged_checkpoint_is_one_line_naming_it_and_its_stage(tiny_repo):
     assert f"dvc repro {train_target(1, run_)}" in errors[0]
     out = repo / "metrics" / "runs" / SETUP / "eval" / "vae_beta_1"
     assert not runtime.exists() and not any(out.glob("*")), sorted(out.glob("*"))
+
+
+def test_a_laplace_twin_added_by_an_experiment_is_judged_against_its_setup(tmp_path, mnist_root):
+    """`dvc exp run -S '+setups.<name>={model: {latent: laplace}, …}'` runs end to end: the new
+    setup trains and is measured with its own prior, and claim 11 pairs it with the setup it
+    equals but for the latent."""
+
+    def two_seeds(raw: dict) -> None:
+        tiny_one_thread(raw)
+        raw["train"]["seeds"] = [SEED, SEED + 1]
+
+    repo = copy_repository(tmp_path, mnist_root, two_seeds)
+    twin = "{model: {hidden: [32], latent: laplace}, train: {batch_size: 500, threads: 1}}"
+    run(repo, "dvc", "exp", "run", "-S", f"+setups.tiny_laplace={twin}")
+    claims = json.loads((repo / "metrics" / "claims.json").read_text())
+    laplace = claims["equivalence"]["comparisons"]["tiny_laplace"]
+    assert laplace["twin"] == SETUP and laplace["seeds"] == [SEED, SEED + 1]
+    assert laplace["verdict"] != "not measured", laplace["note"]
+    assert len(laplace["pairs"]) == len(BETAS) * 4
+    evaluation = repo / "metrics" / "runs" / "tiny_laplace" / "eval" / "vae_beta_1"
+    assert json.loads((evaluation / f"seed_{SEED}.json").read_text())["epoch_001"]["latent"] == (
+        "laplace"
+    )
+    assert (
+        repo / "plots" / "figures" / "tiny_laplace" / "fig04_vae_latent_posterior.png"
+    ).exists()

@@ -141,14 +141,16 @@ def test_welch_is_scipys_unequal_variance_test() -> None:
 def test_equivalence_needs_the_difference_within_the_margin() -> None:
     a = [1.00, 1.02, 0.98, 1.01, 0.99, 1.00]
     nearly = [v + 0.004 * (-1) ** i for i, v in enumerate(a)]
-    holds, p = stats.equivalent(a, nearly, margin=0.1)
-    assert holds and p < stats.ALPHA
+    found = stats.tost(a, nearly, margin=0.1)
+    assert found.equivalent and found.p_equivalent < stats.ALPHA
+    assert found.low < found.mean < found.high and found.p_outside > 0.5
     far = [v + 0.3 + 0.01 * i for i, v in enumerate(a)]
-    holds, p = stats.equivalent(a, far, margin=0.1)
-    assert not holds and p > 0.5
+    found = stats.tost(a, far, margin=0.1)
+    assert not found.equivalent and found.p_equivalent > 0.5
+    assert found.p_outside < stats.ALPHA and found.high < -0.1
     for margin in (0.0, -0.1):
         with pytest.raises(ValueError, match="margin must be > 0"):
-            stats.equivalent(a, nearly, margin=margin)
+            stats.tost(a, nearly, margin=margin)
 
 
 def test_power_grows_with_the_effect_and_eight_seeds_decide_two_sds() -> None:

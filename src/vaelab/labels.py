@@ -6,6 +6,7 @@ setting changes. Torch-free.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from vaelab.core.names import beta_tag
@@ -18,6 +19,23 @@ STUDY_GAUSSIAN_VARIANCE = 0.5  # σ² at which recon / (2σ²) is the study's su
 def gaussian_name(mean: float, std: float) -> str:
     """'N(1, 0.5²)': a 1-D normal by its mean and standard deviation."""
     return f"N({mean:g}, {std:g}²)"
+
+
+def prior_label(
+    model_p: ModelParams, mean: float = 0.0, spread: float = 1.0, identity: str = "I"
+) -> str:
+    """The setup's prior p(z), moved to `mean` and scaled to `spread` of its standard
+    deviation: 'N(0, I)' (per dimension: identity '1'), 'N(1, 0.5²)', 'Laplace(1, 0.354)'
+    (location, scale b). A uniform posterior has a normal prior (`latents.prior_family`)."""
+    std = spread * model_p.prior_std
+    if model_p.latent == "laplace":
+        return f"Laplace({mean:g}, {std / math.sqrt(2):.3g})"
+    return f"N(0, {identity})" if (mean, std) == (0.0, 1.0) else gaussian_name(mean, std)
+
+
+def shifted_prior_label(model_p: ModelParams, eval_p: EvalParams) -> str:
+    """Figure 14's prior: the setup's moved to eval.shifted_mean, scaled to eval.shifted_std."""
+    return prior_label(model_p, eval_p.shifted_mean, eval_p.shifted_std)
 
 
 def shifted_name(eval_p: EvalParams) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 # The figures stage's PNGs, in the study's order (per-epoch and per-half names are built below).
 FIG_AE_LATENT = "fig02_ae_latent.png"
@@ -18,6 +19,7 @@ FIG_BETA_PAIR = "fig09_beta_pair.png"
 FIG_SHIFTED = "fig14_shifted_samples.png"
 FIG_MANIFOLD = "fig15_manifold.png"
 FIG_RATE_DISTORTION = "fig16_rate_distortion.png"
+FIG_UNIFORM = "fig17_uniform_boxes.png"  # drawn for the uniform family only
 LOSS_FIGURES = (10, 11)  # the study's figure numbers: one half of figures.curve_betas each
 CONFIDENCE_FIGURES = (12, 13)
 
@@ -56,7 +58,7 @@ class Run:
 
     setup: str
     seed: int
-    extra: bool = False  # one of train.extra_seeds: trained by the train_*_extra stages
+    tier: str = ""  # "extra" or "more" for train.<tier>_seeds: trained by train_*_<tier> stages
 
     @property
     def seed_folder(self) -> str:
@@ -75,10 +77,20 @@ class Run:
         return f"{self.setup}, seed {self.seed}"
 
 
-def runs_of(setup: str, seeds: Iterable[int], extra_seeds: Iterable[int]) -> tuple[Run, ...]:
-    """One run per seed of a setup; those of train.extra_seeds train in their own stages."""
-    extra = set(extra_seeds)
-    return tuple(Run(setup, seed, seed in extra) for seed in seeds)
+def runs_of(setup: str, train: TrainSeeds) -> tuple[Run, ...]:
+    """One run per seed of a setup (`train.seeds`, its own with the tiers it gets); those of
+    train.extra_seeds and train.more_seeds train in their own stages."""
+    tiers = {seed: "extra" for seed in train.extra_seeds}
+    tiers |= {seed: "more" for seed in train.more_seeds}
+    return tuple(Run(setup, seed, tiers.get(seed, "")) for seed in train.seeds)
+
+
+class TrainSeeds(Protocol):
+    """The seed keys of `params.TrainParams` (names.py stays free of params)."""
+
+    seeds: tuple[int, ...]
+    extra_seeds: tuple[int, ...]
+    more_seeds: tuple[int, ...]
 
 
 RUNS = "runs"  # metrics/runs/<setup>/: seed_<seed>/train/, eval/<model>/, runtime/<stage>/
@@ -146,7 +158,7 @@ def train_target(beta: float | None, run: Run) -> str:
     """The `dvc repro` target that trains one seed of a model: train_vae@<setup>-<β>-<seed>,
     or train_vae_extra@… for one of train.extra_seeds."""
     kind, at = _stage_suffix(beta, run.setup).split("@")
-    return f"train_{kind}{'_extra' if run.extra else ''}@{at}-{run.seed}"
+    return f"train_{kind}{'_' + run.tier if run.tier else ''}@{at}-{run.seed}"
 
 
 def eval_target(beta: float | None, setup: str) -> str:
@@ -204,7 +216,9 @@ def draws_manifold(latent_dim: int) -> bool:
     return latent_dim == 2
 
 
-def expected_figures(checkpoints: Iterable[int], latent_dim: int) -> list[str]:
+def expected_figures(
+    checkpoints: Iterable[int], latent_dim: int, latent: str = "normal"
+) -> list[str]:
     """The PNG names the figures stage writes for these params, in the study's order."""
     return [
         FIG_AE_LATENT,
@@ -217,4 +231,5 @@ def expected_figures(checkpoints: Iterable[int], latent_dim: int) -> list[str]:
         FIG_SHIFTED,
         *([FIG_MANIFOLD] if draws_manifold(latent_dim) else []),
         FIG_RATE_DISTORTION,
+        *([FIG_UNIFORM] if latent == "uniform" else []),
     ]

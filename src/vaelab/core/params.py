@@ -62,14 +62,21 @@ class Setup:
     @property
     def runs(self) -> tuple[Run, ...]:
         """One run per seed of the setup, each knowing which stages train it."""
-        return runs_of(self.name, self.train.seeds, self.train.extra_seeds)
+        return runs_of(self.name, self.train)
 
 
 # What a setup may override: any key of `model` or `train` but the ones every setup shares,
 # because the stages' matrix and the figures are built over them.
 SETUP_SECTIONS = ("model", "train")
-SHARED_TRAIN_KEYS = ("seeds", "extra_seeds", "extra_seed_setups", "checkpoints")
-SEED_KEYS = ("seeds", "extra_seeds", "extra_seed_setups")  # which runs, not how each trains
+SEED_KEYS = (  # which runs, not how each trains
+    "seeds",
+    "extra_seeds",
+    "extra_seed_setups",
+    "more_seeds",
+    "more_seed_setups",
+)
+SHARED_TRAIN_KEYS = (*SEED_KEYS, "checkpoints")
+SEED_TIERS = ("extra", "more")  # train.<tier>_seeds for the setups train.<tier>_seed_setups names
 SETUP_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -108,8 +115,8 @@ def parse_setups(raw: Any, model: dict, train: dict, path: Path | str) -> dict[s
                     )
                 if section == "train" and key in SHARED_TRAIN_KEYS:
                     more = (
-                        " (list the setup in train.extra_seed_setups to give it "
-                        "train.extra_seeds too)"
+                        " (list the setup in train.extra_seed_setups or train.more_seed_setups "
+                        "to give it train.extra_seeds or train.more_seeds too)"
                         if key == "seeds"
                         else ""
                     )
@@ -121,15 +128,18 @@ def parse_setups(raw: Any, model: dict, train: dict, path: Path | str) -> dict[s
                 section, {**base, **changes}, path, where=f"{where}.{name}.{section}"
             )
         own = merged["train"]
-        if name in own.extra_seed_setups:
-            own = dataclasses.replace(own, seeds=(*own.seeds, *own.extra_seeds))
+        for tier in SEED_TIERS:
+            if name in getattr(own, f"{tier}_seed_setups"):
+                own = dataclasses.replace(own, seeds=(*own.seeds, *getattr(own, f"{tier}_seeds")))
         setups[name] = Setup(name, merged["model"], own)
-    unknown = [n for n in setups[next(iter(setups))].train.extra_seed_setups if n not in setups]
-    if unknown:
-        raise ParamsError(
-            f"{path}: train.extra_seed_setups names {unknown[0]!r}, which is not a setup; "
-            f"expected some of {', '.join(setups)}"
-        )
+    train_p = setups[next(iter(setups))].train
+    for tier in SEED_TIERS:
+        unknown = [n for n in getattr(train_p, f"{tier}_seed_setups") if n not in setups]
+        if unknown:
+            raise ParamsError(
+                f"{path}: train.{tier}_seed_setups names {unknown[0]!r}, which is not a "
+                f"setup; expected some of {', '.join(setups)}"
+            )
     return setups
 
 

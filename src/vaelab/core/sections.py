@@ -70,9 +70,12 @@ class TrainParams:
     # seeds when `extra_seed_setups` names it).
     seeds: tuple[int, ...] = rule_field(ge=0)
     # More seeds for the setups it names (the cheap ones). DVC's matrix is a full product of
-    # its lists, so a setup cannot list its own seeds; these train as their own stages.
+    # its lists, so a setup cannot list its own seeds; these train as their own stages. Two
+    # such tiers let setups have three seed counts (base, base + extra, base + extra + more).
     extra_seeds: tuple[int, ...] = rule_field(ge=0)
     extra_seed_setups: tuple[str, ...] = rule_field()
+    more_seeds: tuple[int, ...] = rule_field(ge=0)
+    more_seed_setups: tuple[str, ...] = rule_field()
     batch_size: int = rule_field(gt=0)
     lr: float = rule_field(gt=0, le=1)
     adam_eps: float = rule_field(gt=0, le=1)
@@ -89,14 +92,16 @@ class TrainParams:
 
     def check(self, where: str) -> None:
         _require_seeds(where, self.seeds, "model")
-        every = (*self.seeds, *self.extra_seeds)
-        require(
-            len(set(every)) == len(every),
-            where,
-            "extra_seeds",
-            self.extra_seeds,
-            "seeds that are not in train.seeds, each at most once",
-        )
+        for key, before in (("extra_seeds", ()), ("more_seeds", self.extra_seeds)):
+            every = (*self.seeds, *before, *getattr(self, key))
+            earlier = "train.seeds" + (" or train.extra_seeds" if before else "")
+            require(
+                len(set(every)) == len(every),
+                where,
+                key,
+                getattr(self, key),
+                f"seeds that are not in {earlier}, each at most once",
+            )
         ok = len(self.checkpoints) > 0 and list(self.checkpoints) == sorted(set(self.checkpoints))
         require(
             ok,

@@ -6,8 +6,11 @@ Images are (N, 784) in [0, 1]; latents are (N, D).
 
 from __future__ import annotations
 
+import math
+
 import torch
 
+from vaelab.core import latents
 from vaelab.core.models import AE
 
 
@@ -57,34 +60,53 @@ def pixel_std(images: torch.Tensor) -> torch.Tensor:
     return images.std(dim=0, unbiased=False)
 
 
-def normal_quantiles(size: int) -> torch.Tensor:
-    """`size` N(0, 1) quantiles at probabilities (i + 0.5) / size: equal prior mass apart."""
+def prior_quantiles(size: int, family: str = "normal", prior_std: float = 1.0) -> torch.Tensor:
+    """`size` quantiles of the family's prior p(z) per dimension, at probabilities
+    (i + 0.5) / size: equal prior mass apart."""
     probs = (torch.arange(size, dtype=torch.float64) + 0.5) / size
-    return torch.distributions.Normal(0.0, 1.0).icdf(probs).float()
+    if latents.prior_family(family) == "laplace":
+        prior = torch.distributions.Laplace(0.0, prior_std / latents.SQRT2)
+    else:
+        prior = torch.distributions.Normal(0.0, prior_std)
+    return prior.icdf(probs).float()
 
 
 @torch.inference_mode()
 def manifold(model: AE, size: int) -> torch.Tensor:
-    """(size², 784) decodes of a 2-D quantile grid, row-major from the top-left.
+    """(size², 784) decodes of a 2-D grid of the prior's quantiles, row-major from the
+    top-left.
 
     Rows run from high z₂ (top) to low, columns from low z₁ (left) to high, as on a plot.
     """
-    q = normal_quantiles(size)
+    q = prior_quantiles(size, model.family, model.prior_std)
     z2, z1 = torch.meshgrid(q.flip(0), q, indexing="ij")
     return decode(model, torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=1))
 
 
 def posterior_density(
-    mu: torch.Tensor, sigma: torch.Tensor, points: int = 200, width: float = 4.0
+    mu: torch.Tensor,
+    sigma: torch.Tensor,
+    family: str = "normal",
+    points: int = 200,
+    width: float = 4.0,
 ) -> tuple[torch.Tensor, list[float]]:
-    """Density of a diagonal 2-D Gaussian (mu, sigma: (2,)) on a square raster around mu.
+    """Density of a diagonal 2-D posterior q(z|x) of the family (mu, sigma: (2,); σ² its
+    variance) on a square raster around mu.
 
-    The square spans ±width·max(σ) on both axes, so equal aspect keeps the ellipse's true
-    shape. Returns the (points, points) raster, row 0 the lowest z₂, and its imshow extent.
+    The square spans ±width·max(σ) on both axes, so equal aspect keeps the true shape (an
+    ellipse, a diamond, a box). Returns the (points, points) raster, row 0 the lowest z₂,
+    and its imshow extent.
     """
     half = width * float(sigma.max())
     z1, z2 = (torch.linspace(float(m) - half, float(m) + half, points) for m in mu)
     grid_z2, grid_z1 = torch.meshgrid(z2, z1, indexing="ij")
     points_z = torch.stack([grid_z1, grid_z2], dim=-1)
-    density = torch.distributions.Normal(mu, sigma).log_prob(points_z).sum(dim=-1).exp()
+    if family == "normal":
+        log_q = torch.distributions.Normal(mu, sigma).log_prob(points_z)
+    else:
+        eps = (points_z - mu) / sigma
+        log_q = latents.log_unit_density(family, eps) - sigma.log()
+        if family == "uniform":  # zero density outside the box μ ± √3σ
+            log_q = log_q.masked_fill(eps.abs() > latents.SQRT3, -math.inf)
+    density = log_q.sum(dim=-1).exp()
     return density, [float(z1[0]), float(z1[-1]), float(z2[0]), float(z2[-1])]

@@ -32,9 +32,9 @@ from vaelab.figures.decodes import (
     encode_draws,
     encode_means,
     manifold,
-    normal_quantiles,
     pixel_std,
     posterior_density,
+    prior_quantiles,
     reconstruct,
     redecodes,
 )
@@ -48,7 +48,7 @@ from vaelab.figures.primitives import (
     show_images,
     tile_corner,
 )
-from vaelab.labels import beta_label, model_title, shifted_name
+from vaelab.labels import beta_label, model_title, prior_label, shifted_prior_label
 
 LATENT_ROWS = ("latent", "draws")  # the rows of a grid figure that scatter latents
 MEANS_NAME = "posterior means μ(x)"
@@ -58,12 +58,13 @@ STUDY_READING = "(the study's reading)"  # §4.1: its plotted latents include a 
 
 def row_labels(study: Study) -> dict[str, str]:
     """The y label of each kind of row in the grid figures."""
-    shifted = shifted_name(study.eval_p)
+    model_p = study.inputs.model_p
+    shifted = shifted_prior_label(model_p, study.eval_p)
     return {
         "latent": MEANS_NAME,
         "draws": f"{DRAWS_NAME}\n{STUDY_READING}",
         "recon": "reconstructions\n(first test digits)",
-        "samples": "decodes of\nz ~ N(0, I)",
+        "samples": f"decodes of\nz ~ {prior_label(model_p)}",
         "shifted": f"decodes of\nz ~ {shifted}",
     }
 
@@ -144,7 +145,7 @@ def fig09_beta_pair(study: Study) -> None:
 def fig14_shifted_samples(study: Study) -> None:
     """The study's figure 14: decodes of a shifted Gaussian, its draws marked on the latents."""
     epoch, betas = study.last_epoch, study.figures_p.shifted_betas
-    shifted = shifted_name(study.eval_p)
+    shifted = shifted_prior_label(study.inputs.model_p, study.eval_p)
     fig, axes = model_grid(
         study,
         [(b, epoch) for b in betas],
@@ -203,13 +204,18 @@ def fig03_vae_redecodes(study: Study) -> dict[str, float]:
 
 
 def draw_posterior(
-    fig: Figure, ax: Axes, mu: torch.Tensor, sigma: torch.Tensor, draw: torch.Tensor
+    fig: Figure,
+    ax: Axes,
+    mu: torch.Tensor,
+    sigma: torch.Tensor,
+    draw: torch.Tensor,
+    family: str = "normal",
 ) -> list[float]:
     """q(z|x) as a density raster (first two dims, (D,) each) with its mean and one draw.
 
     Returns the raster's extent [z1_min, z1_max, z2_min, z2_max].
     """
-    density, extent = posterior_density(mu[:2], sigma[:2])
+    density, extent = posterior_density(mu[:2], sigma[:2], family)
     shown = ax.imshow(density.numpy(), origin="lower", extent=extent, cmap="Blues")
     ax.plot(*draw[:2].tolist(), "o", color="black", ms=7, label="one draw z ~ q(z|x)")
     ax.plot(*mu[:2].tolist(), "+", color="red", ms=12, mew=2, label="mean μ(x)")
@@ -248,7 +254,7 @@ def fig04_vae_latent_posterior(study: Study) -> dict[str, Any]:
     fig = new_figure(18.0, 5.6)
     means, draws, right = fig.subplots(1, 3)
     scatter_means_and_draws(study, model, means, draws)
-    x0, x1, y0, y1 = draw_posterior(fig, right, mu, sigma, draw)
+    x0, x1, y0, y1 = draw_posterior(fig, right, mu, sigma, draw, model.family)
     means.plot(*mu[:2].tolist(), "*", ms=15, mfc="white", mec="black")
     means.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black"))
     draws.plot(*draw[:2].tolist(), "o", ms=9, mfc="white", mec="black")
@@ -267,7 +273,8 @@ def fig04_vae_latent_posterior(study: Study) -> dict[str, Any]:
 
 
 def fig15_manifold(study: Study) -> str | None:
-    """Beyond the study: decodes of a grid of N(0, 1) quantiles (Kingma & Welling 2014, fig. 4).
+    """Beyond the study: decodes of a grid of the prior's quantiles (Kingma & Welling 2014,
+    fig. 4): N(0, 1)'s for the normal and uniform families, Laplace's for the Laplace.
 
     Returns a note instead of drawing when the latent space is not 2-D.
     """
@@ -279,7 +286,9 @@ def fig15_manifold(study: Study) -> str | None:
     beta, epoch = study.figures_p.example_beta, study.last_epoch
     size = study.figures_p.manifold_size
     images = manifold(study.inputs.model(beta, epoch), size)
-    quantiles = normal_quantiles(size).tolist()
+    model_p = study.inputs.model_p
+    quantiles = prior_quantiles(size, model_p.latent, model_p.prior_std).tolist()
+    prior = prior_label(model_p, identity="1")
     step = max(1, size // 6)
     centres = [
         i * (IMAGE_SIDE + TILE_PADDING) + TILE_PADDING + IMAGE_SIDE / 2 - 0.5 for i in range(size)
@@ -290,10 +299,10 @@ def fig15_manifold(study: Study) -> str | None:
     ax.set_xticks(centres, [f"{q:.2f}" for q in quantiles[::step]])
     ax.set_yticks(centres, [f"{q:.2f}" for q in quantiles[::-1][::step]])
     ax.set(
-        xlabel="$z_1$ (N(0, 1) quantiles)",
-        ylabel="$z_2$ (N(0, 1) quantiles)",
+        xlabel=f"$z_1$ ({prior} quantiles)",
+        ylabel=f"$z_2$ ({prior} quantiles)",
         title=f"{model_title(beta, epoch)}: decodes of a {size} × {size} grid of "
-        f"N(0, 1) quantiles",
+        f"{prior} quantiles",
     )
     study.save(fig, FIG_MANIFOLD)
     return None

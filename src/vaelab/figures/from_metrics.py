@@ -27,7 +27,7 @@ from vaelab.core.names import (
 )
 from vaelab.figures.inputs import Study
 from vaelab.figures.primitives import new_figure
-from vaelab.labels import beta_label, recon_label, shifted_name
+from vaelab.labels import beta_label, prior_label, recon_label, shifted_prior_label
 
 CONFIDENCES = ("recon_confidence_ratio", "prior_confidence_ratio", "shifted_confidence_ratio")
 EPOCH_CURVES = ("recon", "kl", "kl_share")  # figures 10–11's test curves, as dvc plots draw them
@@ -116,10 +116,11 @@ def fig_losses(study: Study, betas: tuple[float, ...], name: str) -> None:
 
 def fig_confidence(study: Study, table: pd.DataFrame, betas: tuple[float, ...], name: str) -> None:
     """The study's figures 12–13: the confidence ratio (eq. 13) per checkpoint epoch."""
-    shifted = shifted_name(study.eval_p)
+    model_p = study.inputs.model_p
+    shifted = shifted_prior_label(model_p, study.eval_p)
     lines = {
         "recon_confidence_ratio": "reconstructions of test digits",
-        "prior_confidence_ratio": "decodes of z ~ N(0, I)",
+        "prior_confidence_ratio": f"decodes of z ~ {prior_label(model_p)}",
         "shifted_confidence_ratio": f"decodes of z ~ {shifted}",
     }
     fig = new_figure(5.4 * len(betas), 4.4)
@@ -171,7 +172,7 @@ def fig16_rate_distortion(study: Study, table: pd.DataFrame) -> None:
         ax.set_xscale("log")
     epochs = ", ".join(map(str, study.train_p.checkpoints))
     ax.set(
-        xlabel="rate: KL(q(z|x) ‖ N(0, I)), nats per test image",
+        xlabel=f"rate: KL(q(z|x) ‖ {prior_label(study.inputs.model_p)}), nats per test image",
         ylabel=f"distortion: {recon_label(study.inputs.model_p)} per test image",
         title=f"Rate–distortion plane of the β-VAEs, test set, epochs {epochs} "
         f"(○ = epoch {study.train_p.checkpoints[0]})",

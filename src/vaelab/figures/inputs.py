@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from vaelab.core import params
+from vaelab.core import latents, params
 from vaelab.core.checkpoints import (
     CheckpointError,
     checkpoint_path,
@@ -165,7 +165,7 @@ class Study:
     @property
     def runs(self) -> tuple[Run, ...]:
         """Every seed's run of the setup drawn (the figures draw the first's models)."""
-        return runs_of(self.inputs.run.setup, self.train_p.seeds, self.train_p.extra_seeds)
+        return runs_of(self.inputs.run.setup, self.train_p)
 
     @property
     def grid_side(self) -> int:
@@ -193,16 +193,24 @@ class Study:
         return self.test_x[i : i + 1]
 
     def prior_z(self) -> torch.Tensor:
-        """grid_images² draws of N(0, I), the same for every model."""
-        return self.generator_draws(0.0, 1.0)
+        """grid_images² draws of the setup's prior p(z), the same for every model."""
+        return self.prior_draws(0.0, 1.0)
 
     def shifted_z(self) -> torch.Tensor:
-        """grid_images² draws of N(eval.shifted_mean, eval.shifted_std² I): figure 14."""
-        return self.generator_draws(self.eval_p.shifted_mean, self.eval_p.shifted_std)
+        """grid_images² draws of the prior moved to eval.shifted_mean and scaled to
+        eval.shifted_std of its spread: N(1, 0.5²) for N(0, I), as in figure 14."""
+        return self.prior_draws(self.eval_p.shifted_mean, self.eval_p.shifted_std)
 
-    def generator_draws(self, mean: float, std: float) -> torch.Tensor:
-        return mean + std * torch.randn(
-            (self.grid_side**2, self.latent_dim), generator=self.generator()
+    def prior_draws(self, mean: float, spread: float) -> torch.Tensor:
+        """Draws as the evaluate stage makes them (`latents.prior_sample`), from a fresh
+        `figures.seed` generator."""
+        model_p = self.inputs.model_p
+        return latents.prior_sample(
+            model_p.latent,
+            (self.grid_side**2, self.latent_dim),
+            self.generator(),
+            mean,
+            spread * model_p.prior_std,
         )
 
     def save(self, fig: Figure, name: str) -> None:

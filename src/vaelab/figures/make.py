@@ -1,4 +1,4 @@
-"""Stage `figures`: the study's figures 2–14 and two beyond it, from checkpoints and metrics.
+"""Stage `figures`: the study's figures 2–14 and three beyond it, from checkpoints and metrics.
 
 Never trains. Every input is loaded and checked before the first figure is drawn, every
 file is written atomically, and every random draw comes from `figures.seed`.
@@ -40,6 +40,7 @@ from vaelab.figures.from_metrics import (
 )
 from vaelab.figures.inputs import Inputs, Study
 from vaelab.figures.primitives import figure_style
+from vaelab.figures.uniform import fig17_uniform_boxes
 
 
 def needed_models(
@@ -87,10 +88,12 @@ def draw_all(study: Study, curves: Path) -> dict[str, Any]:
     fig14_shifted_samples(study)
     note = fig15_manifold(study)
     fig16_rate_distortion(study, table)
+    uniform = fig17_uniform_boxes(study)
     return {
         "redecode_pixel_std": spread,
         "example_posterior": posterior,
         "notes": [note] if note else [],
+        **({"uniform_boxes": uniform} if uniform else {}),
     }
 
 

@@ -105,7 +105,10 @@ def _method() -> Paragraph:
     )
 
 
-def claims_table(claims: dict[str, list[Claim]]) -> list[Block]:
+def claims_table(
+    claims: dict[str, list[Claim]], extra_rows: Sequence[tuple[str, ...]] = ()
+) -> list[Block]:
+    """One row per claim, a column per setup; `extra_rows` are the claims across setups."""
     names = list(claims)
     rows = []
     found = differences(claims)
@@ -114,6 +117,7 @@ def claims_table(claims: dict[str, list[Claim]]) -> list[Block]:
         test, adjusted = found[position]
         rows.append((_quote(first), *(_cell(c) for c in row), _differ(row, test, adjusted)))
     header = ("the study says", *(f"`{n}`" for n in names), "do the setups differ?")
+    rows += extra_rows
     return [Heading("Claims of the study, checked"), _method(), Table(header, tuple(rows))]
 
 

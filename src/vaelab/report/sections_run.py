@@ -17,7 +17,7 @@ from vaelab.core.names import (
     figures_target,
 )
 from vaelab.data.files import SPLIT_SIZES
-from vaelab.labels import beta_label, beta_set, count, recon_unit, shifted_name
+from vaelab.labels import beta_label, beta_set, count, prior_label, recon_unit, shifted_name
 from vaelab.report.cells import NOT_MEASURED, ensemble_text, metrics_columns, rows
 from vaelab.report.evidence import Evidence
 from vaelab.report.render import Block, Bullets, Heading, Paragraph
@@ -33,7 +33,8 @@ def setup_text(setup: params.Setup) -> str:
     return (
         f"Network 784 → {' → '.join(str(h) for h in m.hidden)} → {m.latent_dim} and back "
         f"({m.init} init), {m.likelihood} likelihood (σ² = {m.gaussian_variance:g}), "
-        f"sampling rule `{m.sampling}`; Adam lr {t.lr:g}, ε {t.adam_eps:g}, batch "
+        f"sampling rule `{m.sampling}`, latent `{m.latent}` with prior {prior_label(m)}; "
+        f"Adam lr {t.lr:g}, ε {t.adam_eps:g}, batch "
         f"{t.batch_size}, {t.epochs} epochs, seeds {list(t.seeds)}."
     )
 
@@ -83,7 +84,9 @@ def run_section(ev: Evidence, s: Settings) -> list[Block]:
     ]
 
 
-def missing_inputs(ev: Evidence, figures_dir: Path | None, latent_dim: int) -> list[str]:
+def missing_inputs(
+    ev: Evidence, figures_dir: Path | None, model_p: params.ModelParams
+) -> list[str]:
     """One line per missing input of one run: what it is and the `dvc repro` target that
     makes it."""
     lines = []
@@ -98,7 +101,7 @@ def missing_inputs(ev: Evidence, figures_dir: Path | None, latent_dim: int) -> l
             lines.append(f"evaluation of {model}: run `dvc repro {target}`")
     if figures_dir is None:  # another seed of a setup whose figures are checked once
         return lines
-    expected = names.expected_figures(ev.checkpoints, latent_dim)
+    expected = names.expected_figures(ev.checkpoints, model_p.latent_dim, model_p.latent)
     absent = [f"`{n}`" for n in expected if not (figures_dir / n).exists()]
     if len(absent) == len(expected):
         absent = [f"all {len(expected)} figures"]
@@ -110,9 +113,10 @@ def missing_inputs(ev: Evidence, figures_dir: Path | None, latent_dim: int) -> l
 
 
 def summary_section(
-    ev: Evidence, claims: dict[str, list[Claim]], missing: list[str]
+    ev: Evidence, claims: dict[str, list[Claim]], missing: list[str], across: str
 ) -> list[Block]:
-    """The title, what was run, the verdict counts per setup, and what is missing."""
+    """The title, what was run, the verdict counts per setup, the claims across setups
+    (`across`: claim 11's verdicts in words), and what is missing."""
     counts = "; ".join(
         f"`{setup}`: " + ", ".join(f"{sum(c.verdict == v for c in found)} {v}" for v in VERDICTS)
         for setup, found in claims.items()
@@ -128,8 +132,8 @@ def summary_section(
         ),
         Paragraph(
             f"**Claims of the study**, {len(next(iter(claims.values())))} checked under "
-            f"{len(claims)} setups ({counts}; see "
-            f"[the claims table](#claims-of-the-study-checked))."
+            f"{len(claims)} setups ({counts}), and {across}; see "
+            f"[the claims table](#claims-of-the-study-checked)."
         ),
     ]
     if missing:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from vaelab.core import names
 from vaelab.core.names import FIGURES_TARGET, beta_tag
-from vaelab.labels import beta_label, beta_list, beta_set, shifted_name
+from vaelab.labels import beta_label, beta_list, beta_set, prior_label, shifted_name
 from vaelab.report.cells import (
     BETA_COLUMNS,
     CONFIDENCE_COLUMNS,
@@ -247,8 +247,8 @@ def beyond_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
             figures_dir,
             names.FIG_MANIFOLD,
             f"Figure 15 (new): decodes of a grid of z over the "
-            f"{beta_label(s.figures.example_beta)} VAE's latent space, spaced by N(0, I) "
-            f"quantiles.",
+            f"{beta_label(s.figures.example_beta)} VAE's latent space, spaced by "
+            f"{prior_label(s.model, identity='1')} quantiles.",
         ),
         _figure(
             figures_dir,
@@ -262,4 +262,34 @@ def beyond_section(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
             f"is a tighter bound on −log p(x) than −ELBO."
         ),
         rows(ev, [(b, ev.last_epoch) for b in ev.betas], RATE_DISTORTION_COLUMNS),
+        *(uniform_blocks(ev, s, figures_dir) if s.model.latent == "uniform" else []),
+    ]
+
+
+def uniform_blocks(ev: Evidence, s: Settings, figures_dir: Path) -> list[Block]:
+    """Figure 17, the study's uniform remark drawn (docs/latent-families.md), and its numbers."""
+    boxes = (ev.figures or {}).get("uniform_boxes")
+    numbers = NOT_MEASURED
+    if boxes:
+        widths = ", ".join(fmt(w) for w in boxes["mean_half_width"])
+        first, second = boxes["nearest_classes"]
+        numbers = (
+            f"Over {boxes['digits']} test digits the mean half-width √3σ of a box is {widths} "
+            f"per dimension, and {percent_cell(boxes['share_holding_other_centre'])} of the "
+            f"boxes hold another class's centre; the closest class centres are {first} and "
+            f"{second}."
+        )
+    return [
+        _figure(
+            figures_dir,
+            names.FIG_UNIFORM,
+            f"Figure 17 (new): the {beta_label(s.figures.example_beta)} VAE with a uniform "
+            f"posterior U(μ ± √3σ) at epoch {ev.last_epoch}: each test digit's box, decodes "
+            "along the square ±√3·s₀ and between the two closest class centres. The study: "
+            "“early attempts were made to create VAEs with uniform distributions where the "
+            "mean and a-b boundaries move during the sampling process, yielding interesting "
+            "insights, especially regarding the extraction of common features” (§4.2). It "
+            "states no quantity, so no claim is judged on it.",
+        ),
+        Paragraph(numbers),
     ]

@@ -10,6 +10,7 @@ and mapped back.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -256,13 +257,50 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Test | None:
     )
 
 
-def equivalent(a: Sequence[float], b: Sequence[float], margin: float) -> tuple[bool, float]:
-    """Two one-sided tests (statsmodels) on seed-paired differences a − b against ±margin, a
-    margin fixed before any number is seen: (equivalent at ALPHA, the larger one-sided p)."""
+@dataclass(frozen=True)
+class Equivalence:
+    """Seed-paired differences against ±margin: their mean and (1 − 2α) interval (the
+    interval two one-sided tests at α use), the TOST p (equivalent when < α) and the p of
+    lying outside the margin (either side, Bonferroni over the two)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    margin: float
+    p_equivalent: float
+    p_outside: float
+
+    @property
+    def equivalent(self) -> bool:
+        return self.p_equivalent < ALPHA
+
+    def as_dict(self) -> dict[str, float | int]:
+        return dataclasses.asdict(self)
+
+
+def tost(a: Sequence[float], b: Sequence[float], margin: float) -> Equivalence:
+    """Two one-sided tests (statsmodels' paired TOST) of a − b against ±margin, a margin
+    fixed before any number is seen. Differences without spread decide by their sign alone;
+    a single pair decides nothing."""
     if margin <= 0:
         raise ValueError(f"an equivalence margin must be > 0, got {margin}")
-    p = float(ttost_paired(np.asarray(a, float), np.asarray(b, float), -margin, margin)[0])
-    return p < ALPHA, p
+    diffs = np.asarray(a, float) - np.asarray(b, float)
+    n, mean = len(diffs), float(diffs.mean())
+    if n < 2:
+        return Equivalence(mean, -math.inf, math.inf, n, margin, 1.0, 1.0)
+    se = float(diffs.std(ddof=1)) / math.sqrt(n)
+    if se == 0:
+        inside = abs(mean) < margin
+        return Equivalence(mean, mean, mean, n, margin, 0.0 if inside else 1.0, 1.0 * inside)
+    half = float(stats.t.ppf(1 - ALPHA, n - 1)) * se
+    p_equivalent = float(
+        ttost_paired(np.asarray(a, float), np.asarray(b, float), -margin, margin)[0]
+    )
+    above = float(stats.t.sf((mean - margin) / se, n - 1))  # H1: difference > margin
+    below = float(stats.t.cdf((mean + margin) / se, n - 1))  # H1: difference < −margin
+    p_outside = min(1.0, 2 * min(above, below))
+    return Equivalence(mean, mean - half, mean + half, n, margin, p_equivalent, p_outside)
 
 
 def power(n: int, effect: float, family: int) -> float:

@@ -20,6 +20,7 @@ from vaelab.core.names import RUNTIME_REPORT
 from vaelab.report.calibration import Calibration, calibrate
 from vaelab.report.claims import CLAIMS
 from vaelab.report.collapse import collapse_counts
+from vaelab.report.equivalence import EquivalenceClaim, judge_families
 from vaelab.report.evidence import Evidence, load_evidence
 from vaelab.report.render import Block, Heading, Paragraph, to_html, to_markdown
 from vaelab.report.runtime_page import read_records, runtime_blocks
@@ -30,6 +31,14 @@ from vaelab.report.sections_claims import (
     collapse_table,
     details,
     setup_differences,
+)
+from vaelab.report.sections_equivalence import (
+    absent_text,
+    equivalence_blocks,
+    equivalence_summary,
+    quote_cell,
+    summary_text,
+    table_cell,
 )
 from vaelab.report.sections_run import (
     TITLE,
@@ -145,28 +154,39 @@ class Verdicts:
     claims: dict[str, list[Claim]]
     collapse: dict[str, dict]
     calibration: tuple[Calibration, ...]
+    equivalence: tuple[EquivalenceClaim, ...] = ()  # claim 11, per Laplace setup
 
 
 def judge(setups: Sequence[SetupRuns]) -> Verdicts:
     claims = {one.name: check_setup(one.runs) for one in setups}
+    equivalence = judge_families(
+        [one.setup for one in setups], {one.name: one.runs for one in setups}
+    )
     family = sum(record.unit != "deterministic" for record in CLAIMS)
     counts = sorted({len(one.runs) for one in setups} | {CALIBRATED_SEEDS})
     return Verdicts(
         claims,
         {one.name: collapse_counts(one.runs) for one in setups},
         tuple(calibrate(n, family) for n in counts),
+        tuple(equivalence),
     )
 
 
 def claims_blocks(setups: Sequence[SetupRuns], verdicts: Verdicts) -> list[Block]:
     differ = setup_differences([one.setup for one in setups])
+    laplace_row = (
+        quote_cell(),
+        *(table_cell(one.name, verdicts.equivalence) for one in setups),
+        "" if verdicts.equivalence else absent_text(),
+    )
     blocks = [
-        *claims_table(verdicts.claims),
+        *claims_table(verdicts.claims, [laplace_row]),
         Paragraph(
             "The setups differ only in " + "; ".join(differ) + ". Which of these explains a "
             "difference takes a setup that changes one of them alone: one more block under "
             "`setups` in params.yaml."
         ),
+        *equivalence_blocks(verdicts.equivalence),
         *collapse_table(verdicts.collapse),
         *calibration_table(verdicts.calibration, {one.name: len(one.runs) for one in setups}),
     ]
@@ -183,9 +203,11 @@ def build_blocks(setups: Sequence[SetupRuns], verdicts: Verdicts) -> list[Block]
     for one in setups:
         for position, ev in enumerate(one.runs):
             figures = one.figures_dir if position == 0 else None
-            missing += missing_inputs(ev, figures, one.setup.model.latent_dim)
+            missing += missing_inputs(ev, figures, one.setup.model)
     return [
-        *summary_section(first.runs[0], verdicts.claims, missing),
+        *summary_section(
+            first.runs[0], verdicts.claims, missing, summary_text(verdicts.equivalence)
+        ),
         *claims_blocks(setups, verdicts),
         *(block for one in setups for block in setup_blocks(one)),
         *run_section(first.runs[0], first.settings),
@@ -227,6 +249,7 @@ def write_report(
     for name, text in pages.items():
         write_text(out_dir / name, text)
     details = claims_summary(verdicts.claims, verdicts.collapse, verdicts.calibration)
+    details["equivalence"] = equivalence_summary(verdicts.equivalence)
     write_json(claims_path, details)
     runs = {one.name: one.runs for one in setups}
     write_json(summary_path, metrics_summary(runs, verdicts.claims))
