@@ -120,7 +120,9 @@ def problems() -> list[str]:
     found += [
         f"missing figure plots/figures/{setup.name}/{name}"
         for setup in setups.values()
-        for name in expected_figures(setup.train.checkpoints, setup.model.latent_dim)
+        for name in expected_figures(
+            setup.train.checkpoints, setup.model.latent_dim, setup.model.latent
+        )
         if not Path("plots/figures", setup.name, name).is_file()
     ]
     found += [

@@ -163,19 +163,28 @@ def test_a_setup_overrides_only_what_it_names():
 
 def test_the_setups_seed_tiers_take_their_seeds_on_top_of_every_setups_seeds():
     setups, train = params.load("setups", "train")
-    study, wide, laplace = setups["study"], setups["wide"], setups["laplace"]
-    assert train.extra_seed_setups == ("study", "laplace")
-    assert train.more_seed_setups == ("study",)
+    study, wide = setups["study"], setups["wide"]
+    assert train.extra_seed_setups == ("study",) and train.more_seed_setups == ("study",)
     assert study.train.seeds == (*train.seeds, *train.extra_seeds, *train.more_seeds)
-    assert laplace.train.seeds == (*train.seeds, *train.extra_seeds)
     assert wide.train.seeds == train.seeds
     tiers = {**{s: "extra" for s in train.extra_seeds}, **{s: "more" for s in train.more_seeds}}
     assert [run.tier for run in study.runs] == [tiers.get(s, "") for s in study.train.seeds]
     assert not any(run.tier for run in wide.runs)
-    last, extra = study.runs[-1], laplace.runs[-1]
+    last, extra = study.runs[-1], study.runs[len(train.seeds)]
     assert train_target(5.0, last) == f"train_vae_more@study-5-{last.seed}"
-    assert train_target(None, extra) == f"train_ae_extra@laplace-{extra.seed}"
+    assert train_target(None, extra) == f"train_ae_extra@study-{extra.seed}"
     assert train_target(None, study.runs[0]) == f"train_ae@study-{study.runs[0].seed}"
+
+
+def test_a_setup_listed_in_one_tier_only_gets_that_tiers_seeds(tmp_path):
+    raw = repo_params()
+    raw["setups"]["lean"] = {"model": {"latent": "laplace"}}
+    raw["train"] |= {"extra_seed_setups": ["study", "lean"]}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    setups, train = params.load("setups", "train", path=path)
+    assert setups["lean"].train.seeds == (*train.seeds, *train.extra_seeds)
+    assert [run.tier for run in setups["lean"].runs][-1] == "extra"
 
 
 @pytest.mark.parametrize(

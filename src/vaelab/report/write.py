@@ -33,12 +33,10 @@ from vaelab.report.sections_claims import (
     setup_differences,
 )
 from vaelab.report.sections_equivalence import (
-    absent_text,
     equivalence_blocks,
     equivalence_summary,
-    quote_cell,
     summary_text,
-    table_cell,
+    table_row,
 )
 from vaelab.report.sections_run import (
     TITLE,
@@ -174,13 +172,9 @@ def judge(setups: Sequence[SetupRuns]) -> Verdicts:
 
 def claims_blocks(setups: Sequence[SetupRuns], verdicts: Verdicts) -> list[Block]:
     differ = setup_differences([one.setup for one in setups])
-    laplace_row = (
-        quote_cell(),
-        *(table_cell(one.name, verdicts.equivalence) for one in setups),
-        "" if verdicts.equivalence else absent_text(),
-    )
+    across = table_row([one.name for one in setups], verdicts.equivalence)
     blocks = [
-        *claims_table(verdicts.claims, [laplace_row]),
+        *claims_table(verdicts.claims, [across]),
         Paragraph(
             "The setups differ only in " + "; ".join(differ) + ". Which of these explains a "
             "difference takes a setup that changes one of them alone: one more block under "
