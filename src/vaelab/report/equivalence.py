@@ -25,6 +25,7 @@ from vaelab.report.collapse import collapsed
 from vaelab.report.evidence import Evidence, NotMeasured
 from vaelab.report.measures import KL_ROUNDING, KL_SHARE, LAST, PRIOR_CONFIDENCE, RECON, Metric
 from vaelab.report.stats import POSITIVE, Equivalence
+from vaelab.report.verdict import Verdict
 
 EVAL_KL = Metric("test KL", ("kl",), "log", POSITIVE, KL_ROUNDING)
 
@@ -46,12 +47,11 @@ class Quantity:
     def scale(self) -> str:
         return self.terms[0].scale
 
-    def on_scale(self, ev: Evidence, beta: float) -> float:
-        value = sum(term.value(ev, beta, LAST) for term in self.terms)
-        return self.terms[0].on_scale(value)
-
-    def raw(self, ev: Evidence, beta: float) -> float:
+    def value(self, ev: Evidence, beta: float) -> float:
         return sum(term.value(ev, beta, LAST) for term in self.terms)
+
+    def on_scale(self, value: float) -> float:
+        return self.terms[0].on_scale(value)
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,6 @@ LAPLACE = EquivalenceRecord(
         "relative difference about twelvefold"
     ),
 )
-
-Verdict = str  # holds | does not hold | inconclusive | not measured
 
 
 @dataclass(frozen=True)
@@ -141,12 +139,13 @@ def _pair(
     beta: float, quantity: Quantity, runs: Sequence[Evidence], twins: Sequence[Evidence]
 ) -> Pair:
     values = {
-        str(ev.run.seed): (quantity.raw(ev, beta), quantity.raw(twin, beta))
+        str(ev.run.seed): (quantity.value(ev, beta), quantity.value(twin, beta))
         for ev, twin in zip(runs, twins, strict=True)
     }
+    mine, theirs = zip(*values.values(), strict=True)
     test = stats.tost(
-        [quantity.on_scale(ev, beta) for ev in runs],
-        [quantity.on_scale(twin, beta) for twin in twins],
+        [quantity.on_scale(v) for v in mine],
+        [quantity.on_scale(v) for v in theirs],
         quantity.margin,
     )
     counts = (
@@ -164,11 +163,11 @@ def _decide(pairs: Sequence[Pair]) -> Verdict:
         return "not measured"
     if all(p.test.equivalent for p in pairs):
         return "holds"
-    adjusted = stats.holm([p.test.p_outside for p in pairs])
-    return "does not hold" if min(adjusted) < stats.ALPHA else "inconclusive"
+    return "does not hold" if any(p.outside for p in _with_holm(pairs)) else "inconclusive"
 
 
-def _with_holm(pairs: list[Pair]) -> list[Pair]:
+def _with_holm(pairs: Sequence[Pair]) -> list[Pair]:
+    """The pairs with their outside-p adjusted by Holm over these pairs."""
     adjusted = stats.holm([p.test.p_outside for p in pairs])
     return [dataclasses.replace(p, outside_holm_p=a) for p, a in zip(pairs, adjusted, strict=True)]
 
