@@ -14,8 +14,9 @@ from vaelab.core import params
 from vaelab.core.models import AE, build_autoencoder
 
 
-def _linears(net: nn.Module) -> list[nn.Linear]:
-    return [m for m in net.modules() if isinstance(m, nn.Linear)]
+def products(net: nn.Module) -> list[int]:
+    """in·out of every Linear of `net`, in order: each one's multiply-adds per image."""
+    return [m.in_features * m.out_features for m in net.modules() if isinstance(m, nn.Linear)]
 
 
 def training_flops_per_image(model: AE) -> int:
@@ -24,10 +25,9 @@ def training_flops_per_image(model: AE) -> int:
     gradient and 2·in·out for the input gradient, except the encoder's first layer, whose
     input is the images. Elementwise work (biases, ReLU, sampling, loss, Adam) is not counted:
     it is O(width), not O(width²), and no matmul peak bounds it."""
-    encoder, decoder = _linears(model.encoder), _linears(model.decoder)
-    products = [m.in_features * m.out_features for m in encoder + decoder]
-    forward = weight_gradient = 2 * sum(products)
-    input_gradient = 2 * sum(products[1:])  # products[0]: the encoder's first layer
+    layers = products(model.encoder) + products(model.decoder)
+    forward = weight_gradient = 2 * sum(layers)
+    input_gradient = 2 * sum(layers[1:])  # layers[0]: the encoder's first layer
     return forward + weight_gradient + input_gradient
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from vaelab.bench import explorer, peak, pipeline, remote, study, wide
+from vaelab.bench import explorer, floor, peak, pipeline, remote, study, wide
 from vaelab.bench.flops import setup_flops_per_image
 from vaelab.bench.pinned import KernelMismatchError, check_kernels, pinned_variables
 from vaelab.bench.table import table
@@ -75,7 +75,7 @@ def training_rows(data: Path, steps: dict[str, int], windows: int) -> dict[str, 
     result |= wide.measure(data, steps["wide"], windows)
     result |= peak.measure("after")
     result |= peak.summary(result)
-    return result | peak_shares(result)
+    return result | peak_shares(result) | floor.bench_rows(result)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.skip_pipeline:
         print("measuring the DVC pipeline in a fresh clone of HEAD (an hour)…", flush=True)
         result |= pipeline.measure(REPO)
+        result |= floor.bench_rows(result)  # now with the split: each part's share of the peak
         print(table(result))
     write_json(args.out, result)
     return 0
