@@ -44,7 +44,7 @@ def main() -> int:
         classifier = load_classifier(args.models, seed)
         test = load_mnist(args.data)[1]
         data = payload(
-            models, test.flat_float(), test.labels, classifier, seed, explorer_p, eval_p
+            models, test.flat_float(), test.labels, classifier, seed, explorer_p, eval_p, model_p
         )
     except (params.ParamsError, CheckpointError, ExplorerError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

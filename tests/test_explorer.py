@@ -244,6 +244,7 @@ def test_other_latent_sizes_decode_their_slice(browser, small_mnist_root, tmp_pa
         0,  # the classifier's seed, as the page names it
         explorer,
         eval_p,
+        params.load("model", path=REPO / "params.yaml"),
     )
     page_path = tmp_path / "explorer.html"
     page_path.write_text(render(data), encoding="utf-8")
@@ -265,6 +266,41 @@ def test_other_latent_sizes_decode_their_slice(browser, small_mnist_root, tmp_pa
     assert np.abs(shown - pytorch_decode(model, decoded)).max() <= 1
     assert network_requests(requested_urls(browser)) == []
     assert console_errors(browser) == []
+
+
+@pytest.mark.parametrize(
+    ("latent", "prior_std", "prior", "shifted"),
+    [
+        ("normal", 1.0, "N(0, I)", "N(1, 0.5²)"),
+        ("laplace", 2.0, "Laplace(0, 1.41)", "Laplace(1, 0.707)"),
+        ("uniform", 2.0, "N(0, 2²)", "N(1, 1²)"),  # a uniform posterior's prior is normal
+    ],
+)
+def test_the_page_draws_the_setups_own_prior(small_mnist_root, latent, prior_std, prior, shifted):
+    """Its name and its spread: the circles are two of the prior's standard deviations (and
+    of the shifted prior's: eval.shifted_std of it), and every model's plane holds both."""
+    test = load_mnist(small_mnist_root)[1]
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    model_p = params.parse_section(
+        "model", raw["model"] | {"latent": latent, "prior_std": prior_std}
+    )
+    eval_p = params.parse_section("eval", raw["eval"])
+    explorer = params.parse_section("explorer", raw["explorer"] | {"classifier_grid": 4})
+    data = payload(
+        [offered(5.0, 1, random_autoencoder("vae", seed=0, latent_dim=2))],
+        test.flat_float(),
+        test.labels,
+        Classifier(CLASSIFIER_P["hidden"], 0.0),
+        0,
+        explorer,
+        eval_p,
+        model_p,
+    )
+    assert data["prior"] == {"radius": 2 * prior_std, "name": prior}
+    radius = 2 * eval_p.shifted_std * prior_std
+    assert data["shifted"] == {"mean": eval_p.shifted_mean, "radius": radius, "name": shifted}
+    for lo, hi in data["models"][0]["extent"]:
+        assert lo <= -2 * prior_std and hi >= max(2 * prior_std, eval_p.shifted_mean + radius)
 
 
 def test_an_index_past_the_test_set_is_refused_and_nothing_written(tmp_path, small_mnist_root):

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from vaelab.core.names import beta_tag
 from vaelab.core.params import EvalParams, ModelParams
 
-PRIOR_NAME = "N(0, I)"  # the VAE's prior p(z)
 STUDY_GAUSSIAN_VARIANCE = 0.5  # σ² at which recon / (2σ²) is the study's sum of squared errors
 
 

@@ -52,8 +52,10 @@ def payload(
     classifier_seed: int,
     explorer_p: params.ExplorerParams,
     eval_p: params.EvalParams,
+    model_p: params.ModelParams,
 ) -> dict[str, Any]:
-    """The page's data; each model's `decodeError` is its largest pixel error (in 1/255)."""
+    """The page's data; each model's `decodeError` is its largest pixel error (in 1/255).
+    model_p: the offered setup's, whose prior (family and spread) the page draws."""
     too_far = [i for i in explorer_p.interpolate if i >= len(images)]
     if too_far:
         raise ExplorerError(
@@ -61,12 +63,14 @@ def payload(
             f"{len(images)} images, so index {too_far[0]} does not exist; pick indices below "
             f"{len(images)} in params.yaml"
         )
-    shifted = (eval_p.shifted_mean, eval_p.shifted_std)
+    prior_radius = PRIOR_RADIUS * model_p.prior_std
+    shifted_radius = PRIOR_RADIUS * eval_p.shifted_std * model_p.prior_std
+    circles = (prior_radius, eval_p.shifted_mean, shifted_radius)
     held = explorer_p.interpolate[0]
     models = []
     for item in models_offered:
         entry, error = model_entry(
-            item.model, images, classifier, held, shifted, explorer_p.classifier_grid
+            item.model, images, classifier, held, circles, explorer_p.classifier_grid
         )
         error = round(error, 4)
         models.append(
@@ -78,11 +82,11 @@ def payload(
         "digits": b64(digits.numpy(), "u1"),
         "menus": list(models_offered[0].menu),
         "compare": BETA_MENU,
-        "prior": {"radius": PRIOR_RADIUS, "name": labels.PRIOR_NAME},
+        "prior": {"radius": prior_radius, "name": labels.prior_label(model_p)},
         "shifted": {
             "mean": eval_p.shifted_mean,
-            "radius": PRIOR_RADIUS * eval_p.shifted_std,
-            "name": labels.shifted_name(eval_p),
+            "radius": shifted_radius,
+            "name": labels.shifted_prior_label(model_p, eval_p),
         },
         "classifier": f"classifier seed {classifier_seed}",
         "interpolate": list(explorer_p.interpolate),

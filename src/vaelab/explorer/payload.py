@@ -19,7 +19,7 @@ from torch import nn
 
 from vaelab.core.models import AE, Classifier
 
-PRIOR_RADIUS = 2.0  # the N(0, I) circle the page draws: two standard deviations
+PRIOR_RADIUS = 2.0  # the circles the page draws about each prior: two standard deviations
 EXTENT_QUANTILE = 0.005  # the plane shows the middle 99 % of the means along each axis...
 EXTENT_PADDING = 0.05  # ...and the two priors' circles, plus this share of the width
 ERROR_GRID = 101  # points per side where page_error compares the two decodes
@@ -83,20 +83,17 @@ def page_decode(model: AE, z: torch.Tensor) -> torch.Tensor:
 
 
 def latent_extent(
-    means: torch.Tensor, shifted_mean: float, shifted_std: float
+    means: torch.Tensor, prior_radius: float, shifted_mean: float, shifted_radius: float
 ) -> list[list[float]]:
-    """[lo, hi] per latent dimension: the bulk of the means and both priors' circles."""
+    """[lo, hi] per latent dimension: the bulk of the means and both priors' circles (the
+    prior's about 0, the shifted prior's about `shifted_mean`)."""
     q = torch.quantile(
         means.double(),
         torch.tensor([EXTENT_QUANTILE, 1 - EXTENT_QUANTILE], dtype=torch.float64),
         dim=0,
     )
-    lo = torch.minimum(
-        q[0], torch.tensor(min(-PRIOR_RADIUS, shifted_mean - PRIOR_RADIUS * shifted_std))
-    )
-    hi = torch.maximum(
-        q[1], torch.tensor(max(PRIOR_RADIUS, shifted_mean + PRIOR_RADIUS * shifted_std))
-    )
+    lo = torch.minimum(q[0], torch.tensor(min(-prior_radius, shifted_mean - shifted_radius)))
+    hi = torch.maximum(q[1], torch.tensor(max(prior_radius, shifted_mean + shifted_radius)))
     pad = EXTENT_PADDING * (hi - lo)
     return [[float(a), float(b)] for a, b in zip(lo - pad, hi + pad, strict=True)]
 
@@ -172,13 +169,14 @@ def model_entry(
     images: torch.Tensor,
     classifier: Classifier,
     held_index: int,
-    shifted: tuple[float, float],
+    circles: tuple[float, float, float],
     grid_size: int,
 ) -> tuple[dict[str, Any], float]:
-    """One model's part of the payload, and its measured decode error (in 1/255)."""
+    """One model's part of the payload, and its measured decode error (in 1/255). circles:
+    the prior's radius, the shifted prior's mean and radius, which its plane must show."""
     means = model.encode(images)[0]
     means_q, means_scale = fixed_point(means, dim=0)
-    extent = latent_extent(means, *shifted)
+    extent = latent_extent(means, *circles)
     dims = (0, 1) if means.shape[1] >= 2 else (0,)
     window = square_window(extent, dims)
     held = means[held_index]
