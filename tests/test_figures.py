@@ -42,10 +42,11 @@ from vaelab.figures.decodes import (
     encode_means,
     pixel_std,
     posterior_density,
+    prior_disc_mass,
     prior_quantiles,
     redecodes,
 )
-from vaelab.figures.from_checkpoints import fig09_beta_pair
+from vaelab.figures.from_checkpoints import fig09_beta_pair, prior_circle
 from vaelab.figures.inputs import FiguresError, Inputs, Study
 from vaelab.figures.make import make_figures
 from vaelab.figures.primitives import TILE_PADDING, figure_style, tile
@@ -347,6 +348,15 @@ def test_prior_quantiles_per_family():
 
 
 @pytest.mark.parametrize("family", ["normal", "laplace", "uniform"])
+def test_prior_disc_mass_is_the_share_of_prior_draws_inside(family):
+    draws = latents.prior_sample(family, (400_000, 2), torch.Generator().manual_seed(0), 0.0, 1.0)
+    for radius in (1.0, 2.0, 3.0):
+        inside = float((draws.norm(dim=1) <= radius).double().mean())
+        assert prior_disc_mass(family, radius) == pytest.approx(inside, abs=3e-3)
+    assert prior_disc_mass("normal", 2.0) == pytest.approx(1 - math.exp(-2), rel=1e-12)
+
+
+@pytest.mark.parametrize("family", ["normal", "laplace", "uniform"])
 def test_posterior_raster_is_the_family_density(family):
     mu, sigma = torch.tensor([1.0, -2.0]), torch.tensor([0.5, 0.25])
     density, extent = posterior_density(mu, sigma, family, points=401)
@@ -393,6 +403,8 @@ def test_other_families_draw_every_figure_from_their_own_prior(family, mnist_roo
     drawn = Study(
         inputs, FIGURES_P, TRAIN_P, EVAL_P, torch.zeros(1, 784), torch.zeros(1), tmp_path
     )
+    name = "Laplace(0, 1.41)" if family == "laplace" else "N(0, 2²)"  # uniform: a normal prior
+    assert prior_circle(drawn) == (4.0, f"{name}\n86 % (r = 4)")
     z = drawn.prior_z()
     expected_z = latents.prior_sample(family, z.shape, drawn.generator(), 0.0, 2.0)
     assert torch.equal(z, expected_z)

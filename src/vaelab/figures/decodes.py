@@ -71,6 +71,20 @@ def prior_quantiles(size: int, family: str = "normal", prior_std: float = 1.0) -
     return prior.icdf(probs).float()
 
 
+def prior_disc_mass(family: str, radius: float, points: int = 20_001) -> float:
+    """The share of the family's prior (unit variance per dimension) that lies within
+    `radius` of the origin in two of its dimensions: the dashed circle of the latent
+    scatters. Normal: 1 − e^(−r²/2). Laplace (b = 1/√2): ∫ p(z₁) P(|z₂| ≤ √(r² − z₁²)) dz₁,
+    by the trapezoid rule on `points` points."""
+    if latents.prior_family(family) != "laplace":
+        return 1.0 - math.exp(-0.5 * radius**2)
+    b = 1.0 / latents.SQRT2
+    z1 = torch.linspace(0.0, radius, points, dtype=torch.float64)
+    inside = 1.0 - torch.exp(-(radius**2 - z1.square()).clamp(min=0.0).sqrt() / b)
+    density = torch.exp(-z1 / b) / (2.0 * b)
+    return 2.0 * float(torch.trapezoid(density * inside, z1))
+
+
 @torch.inference_mode()
 def manifold(model: AE, size: int) -> torch.Tensor:
     """(size², 784) decodes of a 2-D grid of the prior's quantiles, row-major from the

@@ -34,6 +34,7 @@ from vaelab.figures.decodes import (
     manifold,
     pixel_std,
     posterior_density,
+    prior_disc_mass,
     prior_quantiles,
     reconstruct,
     redecodes,
@@ -54,6 +55,18 @@ LATENT_ROWS = ("latent", "draws")  # the rows of a grid figure that scatter late
 MEANS_NAME = "posterior means μ(x)"
 DRAWS_NAME = "one draw z ~ q(z|x) per digit"
 STUDY_READING = "(the study's reading)"  # §4.1: its plotted latents include a random draw
+
+
+CIRCLE_STDS = 2.0  # the latent scatters' dashed circle: two of the prior's standard deviations
+
+
+def prior_circle(study: Study) -> tuple[float, str]:
+    """The latent scatters' dashed circle: its radius, and its legend entry naming the prior
+    and the share of it inside."""
+    model_p = study.inputs.model_p
+    radius = CIRCLE_STDS * model_p.prior_std
+    mass = prior_disc_mass(model_p.latent, CIRCLE_STDS)
+    return radius, f"{prior_label(model_p)}\n{100 * mass:.0f} % (r = {radius:g})"
 
 
 def row_labels(study: Study) -> dict[str, str]:
@@ -79,11 +92,12 @@ def draw_column(
     model = study.inputs.model(beta, epoch)
     side = study.grid_side
     x, labels = study.scatter_digits()
+    radius = prior_circle(study)[0]
     for ax, row in zip(axes, rows, strict=True):
         if row == "latent":
-            scatter_latent(ax, encode_means(model, x), labels)
+            scatter_latent(ax, encode_means(model, x), labels, radius)
         elif row == "draws":
-            scatter_latent(ax, encode_draws(model, x, study.generator()), labels)
+            scatter_latent(ax, encode_draws(model, x, study.generator()), labels, radius)
         elif row == "recon":
             show_images(ax, reconstruct(model, study.grid_digits(), study.generator()), side)
         else:
@@ -109,9 +123,9 @@ def model_grid(
         # a scatter keeps its own "$z_2$" under the row's name
         name_and_axis = (labels[row], axes[r][0].get_ylabel())
         axes[r][0].set_ylabel("\n".join(filter(None, name_and_axis)))
-    fig.suptitle(suptitle)
+    fig.suptitle(suptitle, wrap=True)  # a long prior's name would run past the edges
     if set(LATENT_ROWS) & set(rows):
-        digit_legend(fig)
+        digit_legend(fig, prior_circle(study)[1])
     return fig, axes
 
 
@@ -164,9 +178,11 @@ def fig02_ae_latent(study: Study) -> None:
     x, labels = study.scatter_digits()
     fig = new_figure(6.8, 5.4)
     ax = fig.subplots()
-    scatter_latent(ax, encode_means(study.inputs.model(None, study.last_epoch), x), labels)
+    radius, circle = prior_circle(study)
+    model = study.inputs.model(None, study.last_epoch)
+    scatter_latent(ax, encode_means(model, x), labels, radius)
     ax.set_title(f"{model_title(None, study.last_epoch)}: latent codes of {len(x)} test digits")
-    digit_legend(fig)
+    digit_legend(fig, circle)
     study.save(fig, FIG_AE_LATENT)
 
 
@@ -236,8 +252,9 @@ def example_posterior(study: Study, model: AE) -> tuple[torch.Tensor, torch.Tens
 def scatter_means_and_draws(study: Study, model: AE, means: Axes, draws: Axes) -> None:
     """Figure 4's left and middle: the test digits' μ(x), then one z ~ q(z|x) each."""
     x, labels = study.scatter_digits()
-    scatter_latent(means, encode_means(model, x), labels)
-    scatter_latent(draws, encode_draws(model, x, study.generator()), labels)
+    radius = prior_circle(study)[0]
+    scatter_latent(means, encode_means(model, x), labels, radius)
+    scatter_latent(draws, encode_draws(model, x, study.generator()), labels, radius)
     index = study.figures_p.example_index
     means.set_title(f"{MEANS_NAME} of {len(x)} test digits (★ digit #{index})")
     draws.set_title(
@@ -267,7 +284,7 @@ def fig04_vae_latent_posterior(study: Study) -> dict[str, Any]:
     fig.suptitle(
         f"{model_title(beta, epoch)}: latent means, latent draws, one approximate posterior"
     )
-    digit_legend(fig)
+    digit_legend(fig, prior_circle(study)[1])
     study.save(fig, FIG_POSTERIOR)
     return {"mu": mu.tolist(), "sigma": sigma.tolist(), "draw": draw.tolist()}
 

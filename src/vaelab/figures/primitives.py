@@ -87,24 +87,25 @@ def latent_plane(z: torch.Tensor) -> tuple[np.ndarray, str, str]:
     return z[:, :2].numpy(), f"$z_1${suffix}", f"$z_2${suffix}"
 
 
-def scatter_latent(ax: Axes, z: torch.Tensor, labels: torch.Tensor) -> None:
-    """Test-set latents coloured by digit, with the circle r = 2 holding 86 % of N(0, I)."""
+def scatter_latent(ax: Axes, z: torch.Tensor, labels: torch.Tensor, radius: float) -> None:
+    """Test-set latents coloured by digit, with the prior's dashed circle of `radius`
+    (two of its standard deviations; `digit_legend` names it)."""
     xy, xlabel, ylabel = latent_plane(z)
     colours = np.asarray(DIGIT_COLOURS)[labels.numpy()]
     ax.scatter(xy[:, 0], xy[:, 1], c=colours, s=1.5, linewidths=0, alpha=0.6, rasterized=True)
-    ax.add_patch(Circle((0, 0), 2.0, fill=False, ls="--", lw=0.8, color="0.2"))
+    ax.add_patch(Circle((0, 0), radius, fill=False, ls="--", lw=0.8, color="0.2"))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_aspect("equal", adjustable="datalim")
 
 
-def digit_legend(fig: Figure, loc: str = "outside right center") -> None:
-    """One legend per figure: the digit colours and the N(0, I) circle."""
+def digit_legend(fig: Figure, circle: str, loc: str = "outside right center") -> None:
+    """One legend per figure: the digit colours and the prior's circle, named by `circle`."""
     handles = [
         Line2D([], [], ls="", marker="o", color=c, label=str(d))
         for d, c in enumerate(DIGIT_COLOURS)
     ]
-    handles.append(Line2D([], [], ls="--", color="0.2", label="N(0, I)\n86 % (r = 2)"))
+    handles.append(Line2D([], [], ls="--", color="0.2", label=circle))
     fig.legend(handles=handles, loc=loc, title="digit", frameon=False)
 
 
