@@ -89,3 +89,16 @@ def test_logged_run_times_each_line_as_it_is_written(tmp_path):
     walls = stage_walls(lines, done.seconds)
     assert walls["a"] >= 0.5
     assert walls["b"] < 0.5
+
+
+def test_seed_tier_stages_are_found_by_the_record_they_write():
+    """train_vae_extra@study-1-45 runs train_vae@…'s command, which writes
+    runtime/train_vae@study-1-45.json: its seconds count with its process's."""
+    tiers = ("train_vae@study-1-42", "train_vae_extra@study-1-45", "train_ae_more@study-47")
+    records = {
+        "train_vae@study-1-42": _trained(4.0, 2),
+        "train_vae@study-1-45": _trained(4.0, 2),
+        "train_ae@study-47": _trained(3.0, 2),
+    }
+    batches = [Batch("study", 1, 1, tiers)]
+    assert split(100.0, records, {}, batches)["pipeline_training_seconds"] == 11.0

@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from vaelab.core.params import SEED_TIERS
 from vaelab.repro import Batch
 
 Records = Mapping[str, Mapping[str, Any]]
@@ -29,6 +30,14 @@ Records = Mapping[str, Mapping[str, Any]]
 # DVC's line as each stage starts (`[i/n] ` when a make repro worker printed it).
 RUNNING_STAGE = re.compile(r"^(\[\d+/\d+\] )?Running stage '([^']+)'", re.M)
 PARTS = ("training", "evaluation", "figures", "report", "download")
+# A seed tier's training stage (train_vae_extra@…) runs train_vae@…'s command, so it writes
+# the record of that name.
+TIER_IN_STAGE = re.compile(rf"_(?:{'|'.join(SEED_TIERS)})@")
+
+
+def record_name(stage: str) -> str:
+    """The runtime record a stage writes: train_vae_extra@study-1-45 → train_vae@study-1-45."""
+    return TIER_IN_STAGE.sub("@", stage, count=1)
 
 
 def stage_walls(lines: Sequence[tuple[float, str]], end: float) -> dict[str, float]:
@@ -43,7 +52,7 @@ def _training(records: Records, batches: Sequence[Batch]) -> float:
     """Wall seconds of optimiser steps: each setup's slowest process, and the classifiers."""
     total = sum(r["train_seconds"] for s, r in records.items() if s.startswith("train_classifier"))
     for batch in batches:
-        found = {t: records[t] for t in batch.targets if t in records}
+        found = {t: records[record_name(t)] for t in batch.targets if record_name(t) in records}
         if any(r.get("models_in_step", 1) > 1 for r in found.values()):  # trained together
             total += max(
                 sum(found[t]["train_seconds"] for t in share if t in found)
