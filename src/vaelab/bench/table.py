@@ -56,7 +56,7 @@ ROWS = (
     ("  one VAE epoch (s)", "vae_epoch_seconds", "{:.2f}"),
     ("IWAE importance samples/s", "iwae_samples_per_s", RATE),
     (
-        "pipeline matmuls: train / classifiers / tests / eval",
+        "matmuls: train / classifiers / tests / eval",
         (
             "floor_training_tflop",
             "floor_classifiers_tflop",
