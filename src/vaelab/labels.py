@@ -12,6 +12,9 @@ from collections.abc import Iterable
 from vaelab.core.names import beta_tag
 from vaelab.core.params import EvalParams, ModelParams
 
+# The dashed circle the figures and the explorer draw about a prior: this many of its
+# standard deviations.
+PRIOR_CIRCLE_STDS = 2.0
 STUDY_GAUSSIAN_VARIANCE = 0.5  # σ² at which recon / (2σ²) is the study's sum of squared errors
 
 

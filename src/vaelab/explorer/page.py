@@ -17,7 +17,7 @@ from vaelab import labels
 from vaelab.core import params
 from vaelab.core.models import AE, Classifier
 from vaelab.core.names import beta_tag
-from vaelab.explorer.payload import PRIOR_RADIUS, b64, model_entry
+from vaelab.explorer.payload import b64, model_entry
 
 HERE = Path(__file__).parent
 TEMPLATE, SCRIPT = HERE / "page.html", HERE / "page.js"
@@ -63,8 +63,8 @@ def payload(
             f"{len(images)} images, so index {too_far[0]} does not exist; pick indices below "
             f"{len(images)} in params.yaml"
         )
-    prior_radius = PRIOR_RADIUS * model_p.prior_std
-    shifted_radius = PRIOR_RADIUS * eval_p.shifted_std * model_p.prior_std
+    prior_radius = labels.PRIOR_CIRCLE_STDS * model_p.prior_std
+    shifted_radius = labels.PRIOR_CIRCLE_STDS * eval_p.shifted_std * model_p.prior_std
     circles = (prior_radius, eval_p.shifted_mean, shifted_radius)
     held = explorer_p.interpolate[0]
     models = []

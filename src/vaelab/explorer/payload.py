@@ -19,7 +19,6 @@ from torch import nn
 
 from vaelab.core.models import AE, Classifier
 
-PRIOR_RADIUS = 2.0  # the circles the page draws about each prior: two standard deviations
 EXTENT_QUANTILE = 0.005  # the plane shows the middle 99 % of the means along each axis...
 EXTENT_PADDING = 0.05  # ...and the two priors' circles, plus this share of the width
 ERROR_GRID = 101  # points per side where page_error compares the two decodes

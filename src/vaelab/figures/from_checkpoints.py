@@ -49,7 +49,13 @@ from vaelab.figures.primitives import (
     show_images,
     tile_corner,
 )
-from vaelab.labels import beta_label, model_title, prior_label, shifted_prior_label
+from vaelab.labels import (
+    PRIOR_CIRCLE_STDS,
+    beta_label,
+    model_title,
+    prior_label,
+    shifted_prior_label,
+)
 
 LATENT_ROWS = ("latent", "draws")  # the rows of a grid figure that scatter latents
 MEANS_NAME = "posterior means μ(x)"
@@ -57,15 +63,12 @@ DRAWS_NAME = "one draw z ~ q(z|x) per digit"
 STUDY_READING = "(the study's reading)"  # §4.1: its plotted latents include a random draw
 
 
-CIRCLE_STDS = 2.0  # the latent scatters' dashed circle: two of the prior's standard deviations
-
-
 def prior_circle(study: Study) -> tuple[float, str]:
     """The latent scatters' dashed circle: its radius, and its legend entry naming the prior
     and the share of it inside."""
     model_p = study.inputs.model_p
-    radius = CIRCLE_STDS * model_p.prior_std
-    mass = prior_disc_mass(model_p.latent, CIRCLE_STDS)
+    radius = PRIOR_CIRCLE_STDS * model_p.prior_std
+    mass = prior_disc_mass(model_p.latent, PRIOR_CIRCLE_STDS)
     return radius, f"{prior_label(model_p)}\n{100 * mass:.0f} % (r = {radius:g})"
 
 
